@@ -1,0 +1,155 @@
+"""The one settings module. Everything that differs between machines comes from the environment
+(see `aftercare.env` and `.env.example`); the defaults run the embedded mode: SQLite under
+`var/`, one machine, no other server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from aftercare import env
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent  # the checkout, for the embedded default data dir
+
+DATA_DIR = env.path("AFTERCARE_DATA_DIR", default=PROJECT_DIR / "var")
+DEBUG = env.boolean("AFTERCARE_DEBUG", default=False)
+
+_DEV_SECRET = "insecure-embedded-default-change-me-" + "0" * 20  # noqa: S105 - only for embedded/dev
+SECRET_KEY = env.string("SECRET_KEY", default=_DEV_SECRET)
+# Key material for secrets stored at rest (WooCommerce keys, webhook secrets). Falls back to
+# SECRET_KEY so the embedded mode needs nothing; set it separately to rotate SECRET_KEY freely.
+FIELD_ENCRYPTION_KEY = env.string("AFTERCARE_ENCRYPTION_KEY", default=SECRET_KEY)
+
+ALLOWED_HOSTS = env.str_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.str_list("CSRF_TRUSTED_ORIGINS", default=[])
+PUBLIC_URL = env.string("AFTERCARE_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "aftercare.core",
+    "aftercare.jobs",
+    "aftercare.stores",
+    "aftercare.events",
+    "aftercare.customers",
+    "aftercare.catalog",
+    "aftercare.orders",
+    "aftercare.ingest",
+    "aftercare.demo",
+    "aftercare.api",
+    "aftercare.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "aftercare.urls"
+WSGI_APPLICATION = "aftercare.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_SQLITE_DEFAULT = f"sqlite:///{DATA_DIR / 'aftercare.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.string("DATABASE_URL", default=_SQLITE_DEFAULT),
+        conn_max_age=env.integer("AFTERCARE_DB_CONN_MAX_AGE", default=60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two
+    # writers queue on busy_timeout instead of failing with "database is locked" mid-transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+            " PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = None  # sqlite connections are cheap to keep open
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ko", "한국어"), ("ja", "日本語")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # serve straight from the apps without a collectstatic step
+
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+
+# The webhook receiver stores raw bodies; WooCommerce order bodies are a few KB, a big order
+# with hundreds of lines a few hundred KB. Anything larger is refused with 413.
+WEBHOOK_MAX_BODY_BYTES = env.integer("AFTERCARE_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+
+# Background jobs. EAGER runs handlers inline at commit (tests of single behaviours); the worker
+# is the production path.
+JOBS_EAGER = env.boolean("AFTERCARE_JOBS_EAGER", default=False)
+JOBS_LEASE_SECONDS = env.integer("AFTERCARE_JOBS_LEASE_SECONDS", default=300)
+JOBS_MAX_ATTEMPTS = env.integer("AFTERCARE_JOBS_MAX_ATTEMPTS", default=8)
+# Periodic reconciliation with WooCommerce (catches deliveries WooCommerce dropped). 0 disables.
+WOO_RECONCILE_MINUTES = env.integer("AFTERCARE_WOO_RECONCILE_MINUTES", default=15)
+WOO_SYNC_CONCURRENCY = env.integer("AFTERCARE_WOO_SYNC_CONCURRENCY", default=4)
+WOO_HTTP_TIMEOUT = env.integer("AFTERCARE_WOO_HTTP_TIMEOUT", default=30)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.string("AFTERCARE_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if PUBLIC_URL.startswith("https://"):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

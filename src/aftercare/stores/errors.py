@@ -1,0 +1,14 @@
+from enum import StrEnum
+
+
+class StoreErrorCode(StrEnum):
+    SLUG_TAKEN = "store_slug_taken"
+    INVALID_SLUG = "store_invalid_slug"
+    UNKNOWN_STORE = "store_unknown"
+    TOKEN_INVALID = "token_invalid"
+    WOO_UNREACHABLE = "woo_unreachable"
+    WOO_UNAUTHORIZED = "woo_unauthorized"
+    WOO_NOT_WOOCOMMERCE = "woo_not_woocommerce"
+    WOO_REST_DISABLED = "woo_rest_disabled"
+    WOO_BAD_RESPONSE = "woo_bad_response"
+    WOO_NOT_CONNECTED = "woo_not_connected"
