@@ -45,7 +45,9 @@ class Conflict(DomainError):
 
 
 class ExternalServiceError(DomainError):
-    """A remote system (WooCommerce, an SMTP server…) failed; `retryable` says if trying again helps."""
+    """A remote system (WooCommerce, an SMTP server…) failed.
+
+    `retryable` says whether trying again later can help."""
 
     code = "external_service_error"
     http_status = 502

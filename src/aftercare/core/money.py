@@ -1,7 +1,7 @@
 """Money is a `Decimal` with a currency code, never a float.
 
-    to_decimal("53.15") == Decimal("53.15")
-    to_decimal(12.3) == Decimal("12.30")       # WooCommerce sends line `price` as a JSON float
+to_decimal("53.15") == Decimal("53.15")
+to_decimal(12.3) == Decimal("12.30")       # WooCommerce sends line `price` as a JSON float
 """
 
 from __future__ import annotations

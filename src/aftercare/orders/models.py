@@ -67,6 +67,9 @@ class Order(models.Model):
     # The shop's last-modified time: a delivery older than this never rolls the order back.
     date_modified = models.DateTimeField()
     deleted_at = models.DateTimeField(null=True, blank=True)  # trashed in the shop
+    # Digest of the shop's payload: a delivery with the same date_modified but other content
+    # (two changes within one second) is still applied; the same content is a no-op.
+    content_hash = models.CharField(max_length=32, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -104,7 +107,7 @@ class LineItem(models.Model):
         indexes = [models.Index(fields=["product_external_id"], name="line_product_idx")]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.name}"
+        return f"{self.quantity} x {self.name}"
 
 
 class Refund(models.Model):
@@ -130,7 +133,7 @@ class RefundLine(models.Model):
     amount = models.DecimalField(**MONEY)
 
     def __str__(self) -> str:
-        return f"{self.quantity} × line {self.line_external_id}"
+        return f"{self.quantity} x line {self.line_external_id}"
 
 
 class OrderStatusChange(models.Model):

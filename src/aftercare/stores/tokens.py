@@ -1,7 +1,7 @@
 """API token format and hashing. A token is `ac_<prefix>_<secret>`; we keep sha256(token).
 
-    token = new_token()            # shown once
-    token_hash(token)              # what is stored and looked up
+token = new_token()            # shown once
+token_hash(token)              # what is stored and looked up
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-TOKEN_PREFIX = "ac_"
+TOKEN_PREFIX = "ac_"  # noqa: S105 - a public prefix
 
 
 def new_token() -> str:

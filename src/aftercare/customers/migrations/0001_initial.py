@@ -5,60 +5,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('stores', '0001_initial'),
+        ("stores", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.CharField(max_length=254)),
-                ('external_id', models.BigIntegerField(blank=True, null=True)),
-                ('is_registered', models.BooleanField(default=False)),
-                ('first_name', models.CharField(blank=True, max_length=150)),
-                ('last_name', models.CharField(blank=True, max_length=150)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('locale', models.CharField(blank=True, max_length=10)),
-                ('time_zone', models.CharField(blank=True, max_length=64)),
-                ('birthday', models.DateField(blank=True, null=True)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('marketing_consent', models.CharField(choices=[('unknown', 'Unknown'), ('granted', 'Granted'), ('denied', 'Denied')], default='unknown', max_length=10)),
-                ('consent_source', models.CharField(blank=True, max_length=100)),
-                ('consent_at', models.DateTimeField(blank=True, null=True)),
-                ('first_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('date_modified_gmt', models.DateTimeField(blank=True, null=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='customers', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.CharField(max_length=254)),
+                ("external_id", models.BigIntegerField(blank=True, null=True)),
+                ("is_registered", models.BooleanField(default=False)),
+                ("first_name", models.CharField(blank=True, max_length=150)),
+                ("last_name", models.CharField(blank=True, max_length=150)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("locale", models.CharField(blank=True, max_length=10)),
+                ("time_zone", models.CharField(blank=True, max_length=64)),
+                ("birthday", models.DateField(blank=True, null=True)),
+                ("country", models.CharField(blank=True, max_length=2)),
+                (
+                    "marketing_consent",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("granted", "Granted"),
+                            ("denied", "Denied"),
+                        ],
+                        default="unknown",
+                        max_length=10,
+                    ),
+                ),
+                ("consent_source", models.CharField(blank=True, max_length=100)),
+                ("consent_at", models.DateTimeField(blank=True, null=True)),
+                ("first_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("date_modified_gmt", models.DateTimeField(blank=True, null=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="customers",
+                        to="stores.store",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ConsentChange',
+            name="ConsentChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(default='email', max_length=10)),
-                ('state', models.CharField(choices=[('unknown', 'Unknown'), ('granted', 'Granted'), ('denied', 'Denied')], max_length=10)),
-                ('source', models.CharField(max_length=100)),
-                ('occurred_at', models.DateTimeField()),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_history', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(default="email", max_length=10)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("granted", "Granted"),
+                            ("denied", "Denied"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("source", models.CharField(max_length=100)),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consent_history",
+                        to="customers.customer",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['store', 'last_name'], name='customer_name_idx'),
+            model_name="customer",
+            index=models.Index(fields=["store", "last_name"], name="customer_name_idx"),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(fields=('store', 'email'), name='customer_unique_store_email'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                fields=("store", "email"), name="customer_unique_store_email"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id__isnull', False)), fields=('store', 'external_id'), name='customer_unique_store_external_id'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id__isnull", False)),
+                fields=("store", "external_id"),
+                name="customer_unique_store_external_id",
+            ),
         ),
     ]

@@ -5,31 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('stores', '0001_initial'),
+        ("stores", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(max_length=64)),
-                ('subject_type', models.CharField(max_length=32)),
-                ('subject_id', models.BigIntegerField()),
-                ('customer_id', models.BigIntegerField(blank=True, null=True)),
-                ('occurred_at', models.DateTimeField()),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('payload', models.JSONField(default=dict)),
-                ('dedupe_key', models.CharField(blank=True, max_length=200, null=True)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("type", models.CharField(max_length=64)),
+                ("subject_type", models.CharField(max_length=32)),
+                ("subject_id", models.BigIntegerField()),
+                ("customer_id", models.BigIntegerField(blank=True, null=True)),
+                ("occurred_at", models.DateTimeField()),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("payload", models.JSONField(default=dict)),
+                ("dedupe_key", models.CharField(blank=True, max_length=200, null=True)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="stores.store",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['store', 'type', 'occurred_at'], name='event_store_type_idx'), models.Index(fields=['store', 'subject_type', 'subject_id'], name='event_subject_idx'), models.Index(fields=['store', 'customer_id', 'occurred_at'], name='event_customer_idx')],
-                'constraints': [models.UniqueConstraint(fields=('store', 'dedupe_key'), name='event_unique_dedupe_key')],
+                "indexes": [
+                    models.Index(
+                        fields=["store", "type", "occurred_at"], name="event_store_type_idx"
+                    ),
+                    models.Index(
+                        fields=["store", "subject_type", "subject_id"], name="event_subject_idx"
+                    ),
+                    models.Index(
+                        fields=["store", "customer_id", "occurred_at"], name="event_customer_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("store", "dedupe_key"), name="event_unique_dedupe_key"
+                    )
+                ],
             },
         ),
     ]

@@ -1,0 +1,275 @@
+"""Mirroring customers: registered accounts from `customer.*` resources, and the identity every
+order carries (guests are linked by billing email).
+
+Identity rule: a WooCommerce user id wins; otherwise the normalised email. A guest who later
+registers keeps one row: the account's id is attached to the guest row with the same email.
+The caller holds the transaction; on PostgreSQL the unique constraints (store, email) and
+(store, external_id) turn a race between two workers into an IntegrityError that the caller's
+retry resolves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from aftercare.core import clock
+from aftercare.customers.models import ConsentChange, ConsentState, Customer
+from aftercare.events.bus import EventDraft
+from aftercare.events.models import Event
+from aftercare.ingest.mirror.result import Outcome
+from aftercare.ingest.woo_mapping import CustomerIdentity, CustomerRecord
+from aftercare.orders.models import Order
+from aftercare.stores.models import Store
+
+_FILLABLE = ("first_name", "last_name", "phone", "country", "locale", "time_zone", "birthday")
+_CHUNK = 900
+
+
+def _load(store: Store, *, emails: set[str], external_ids: set[int]) -> list[Customer]:
+    found: dict[int, Customer] = {}
+    email_list, id_list = sorted(emails), sorted(external_ids)
+    for start in range(0, len(email_list), _CHUNK):
+        for c in Customer.objects.filter(store=store, email__in=email_list[start : start + _CHUNK]):
+            found[c.pk] = c
+    for start in range(0, len(id_list), _CHUNK):
+        for c in Customer.objects.filter(
+            store=store, external_id__in=id_list[start : start + _CHUNK]
+        ):
+            found[c.pk] = c
+    return list(found.values())
+
+
+def _consent_changes(
+    customer: Customer, identity: CustomerIdentity, at: datetime
+) -> ConsentChange | None:
+    """A checkout opt-in grants consent; an unticked box only records "no" when we knew nothing —
+    it is not a withdrawal of consent given before."""
+    if identity.consent is None:
+        return None
+    if identity.consent and customer.marketing_consent != ConsentState.GRANTED:
+        state = ConsentState.GRANTED
+    elif not identity.consent and customer.marketing_consent == ConsentState.UNKNOWN:
+        state = ConsentState.DENIED
+    else:
+        return None
+    customer.marketing_consent = state
+    customer.consent_source = identity.consent_source[:100]
+    customer.consent_at = at
+    return ConsentChange(
+        customer=customer, state=state, source=identity.consent_source[:100], occurred_at=at
+    )
+
+
+def _fill_blanks(customer: Customer, identity: CustomerIdentity) -> bool:
+    changed = False
+    for name in _FILLABLE:
+        value = getattr(identity, name)
+        if value and not getattr(customer, name):
+            setattr(customer, name, value)
+            changed = True
+    return changed
+
+
+def resolve_order_customers(
+    *,
+    store: Store,
+    identities: Sequence[CustomerIdentity],
+    seen_at: Sequence[datetime],
+    backfill: bool,
+) -> tuple[list[int | None], list[EventDraft]]:
+    """The customer id for each order identity (None when the order has no usable email),
+    creating guests and filling blanks on known customers. Returns the ids and the
+    `customer.created` events to publish."""
+    emails = {i.email for i in identities if i.email}
+    external_ids = {i.external_id for i in identities if i.external_id}
+    by_email: dict[str, Customer] = {}
+    by_ext: dict[int, Customer] = {}
+    for customer in _load(store, emails=emails, external_ids=external_ids):
+        by_email[customer.email] = customer
+        if customer.external_id:
+            by_ext[customer.external_id] = customer
+
+    new: list[Customer] = []
+    changed: dict[int, Customer] = {}
+    consent_rows: list[ConsentChange] = []
+    resolved: list[Customer | None] = []
+    for identity, seen in zip(identities, seen_at, strict=True):
+        customer = (by_ext.get(identity.external_id) if identity.external_id else None) or (
+            by_email.get(identity.email) if identity.email else None
+        )
+        if customer is None:
+            if not identity.email:
+                resolved.append(None)
+                continue
+            customer = Customer(
+                store=store,
+                email=identity.email,
+                external_id=identity.external_id,
+                is_registered=identity.external_id is not None,
+                first_seen_at=seen,
+                **{name: getattr(identity, name) for name in _FILLABLE if getattr(identity, name)},
+            )
+            new.append(customer)
+            by_email[customer.email] = customer
+            if identity.external_id:
+                by_ext[identity.external_id] = customer
+        else:
+            dirty = _fill_blanks(customer, identity)
+            if (
+                identity.external_id
+                and customer.external_id is None
+                and identity.external_id not in by_ext
+            ):
+                customer.external_id = identity.external_id
+                customer.is_registered = True
+                by_ext[identity.external_id] = customer
+                dirty = True
+            if customer.first_seen_at is None or seen < customer.first_seen_at:
+                customer.first_seen_at = seen
+                dirty = True
+            if dirty and customer.pk:
+                changed[customer.pk] = customer
+        consent = _consent_changes(customer, identity, seen)
+        if consent is not None:
+            consent_rows.append(consent)
+            if customer.pk:
+                changed[customer.pk] = customer
+        resolved.append(customer)
+
+    Customer.objects.bulk_create(new, batch_size=500)
+    if changed:
+        now = clock.now()
+        for customer in changed.values():
+            customer.updated_at = now  # bulk_update does not apply auto_now
+        Customer.objects.bulk_update(
+            list(changed.values()),
+            [
+                *_FILLABLE,
+                "external_id",
+                "is_registered",
+                "first_seen_at",
+                "marketing_consent",
+                "consent_source",
+                "consent_at",
+                "updated_at",
+            ],
+            batch_size=500,
+        )
+    for row in consent_rows:
+        row.customer_id = row.customer.pk
+    ConsentChange.objects.bulk_create(consent_rows, batch_size=500)
+    drafts = [
+        EventDraft(
+            store_id=store.pk,
+            type="customer.created",
+            subject_type="customer",
+            subject_id=c.pk,
+            customer_id=c.pk,
+            occurred_at=c.first_seen_at or clock.now(),
+            payload={"email": c.email, "registered": c.is_registered, "backfill": backfill},
+            dedupe_key=f"customer.created:{c.pk}",
+        )
+        for c in new
+    ]
+    return [c.pk if c is not None else None for c in resolved], drafts
+
+
+def _merge_guest_into(*, guest: Customer, account: Customer) -> None:
+    """A guest row with the account's new email is the same person: move what it owns."""
+    Order.objects.filter(customer=guest).update(customer=account)
+    ConsentChange.objects.filter(customer=guest).update(customer=account)
+    Event.objects.filter(store_id=guest.store_id, customer_id=guest.pk).update(
+        customer_id=account.pk
+    )
+    guest.delete()
+
+
+def apply_customers(
+    *, store: Store, records: Sequence[CustomerRecord], backfill: bool = False
+) -> tuple[list[Outcome], list[EventDraft]]:
+    """Upsert registered customers. Newest `date_modified_gmt` wins; older records are stale."""
+    outcomes: list[Outcome] = []
+    drafts: list[EventDraft] = []
+    now = clock.now()
+    for record in records:
+        identity = record.identity
+        customer = Customer.objects.filter(store=store, external_id=record.external_id).first()
+        if customer is None:
+            customer = Customer.objects.filter(store=store, email=identity.email).first()
+        stored = customer.date_modified_gmt if customer is not None else None
+        if stored and record.date_modified and record.date_modified < stored:
+            outcomes.append(Outcome.STALE)
+            continue
+        created = customer is None
+        if customer is None:
+            customer = Customer(store=store, email=identity.email)
+        elif customer.email != identity.email:
+            holder = Customer.objects.filter(store=store, email=identity.email).first()
+            if holder is not None and holder.pk != customer.pk:
+                if holder.external_id is None:
+                    _merge_guest_into(guest=holder, account=customer)
+                else:  # two accounts claim one email: keep ours, the shop must sort it out
+                    outcomes.append(Outcome.UNCHANGED)
+                    continue
+        before = {f: getattr(customer, f) for f in ("email", *_FILLABLE, "external_id")}
+        customer.email = identity.email
+        customer.external_id = record.external_id
+        customer.is_registered = True
+        for name in _FILLABLE:
+            value = getattr(identity, name)
+            if value:
+                setattr(customer, name, value)
+        customer.date_modified_gmt = record.date_modified
+        first_seen = record.date_created or now
+        if customer.first_seen_at is None or first_seen < customer.first_seen_at:
+            customer.first_seen_at = first_seen
+        consent = _consent_changes(customer, identity, record.date_modified or now)
+        customer.deleted_at = None
+        customer.save()
+        if consent is not None:
+            consent.customer = customer
+            consent.save()
+        after = {f: getattr(customer, f) for f in ("email", *_FILLABLE, "external_id")}
+        if created:
+            outcomes.append(Outcome.CREATED)
+            event_type = "customer.created"
+        elif before != after or consent is not None:
+            outcomes.append(Outcome.UPDATED)
+            event_type = "customer.updated"
+        else:
+            outcomes.append(Outcome.UNCHANGED)
+            continue
+        changed = [f for f in after if before[f] != after[f]]
+        drafts.append(
+            EventDraft(
+                store_id=store.pk,
+                type=event_type,
+                subject_type="customer",
+                subject_id=customer.pk,
+                customer_id=customer.pk,
+                occurred_at=record.date_modified or now,
+                payload={"email": customer.email, "changed": changed, "backfill": backfill},
+                dedupe_key=f"customer.created:{customer.pk}" if created else None,
+            )
+        )
+    return outcomes, drafts
+
+
+def mark_customer_deleted(*, store: Store, external_id: int) -> tuple[Outcome, list[EventDraft]]:
+    customer = Customer.objects.filter(store=store, external_id=external_id).first()
+    if customer is None:
+        return Outcome.NOT_FOUND, []
+    if customer.deleted_at is not None:
+        return Outcome.UNCHANGED, []
+    customer.deleted_at = clock.now()
+    customer.save(update_fields=["deleted_at", "updated_at"])
+    return Outcome.DELETED, [
+        EventDraft(
+            store_id=store.pk,
+            type="customer.deleted",
+            subject_type="customer",
+            subject_id=customer.pk,
+            customer_id=customer.pk,
+            occurred_at=customer.deleted_at,
+        )
+    ]

@@ -1,0 +1,486 @@
+"""Mirroring orders, in batches: one query per table to read what we have, bulk writes for what
+changed, and the events each change means.
+
+Rules (ARCHITECTURE.md "Invariants"):
+- newest wins: a record whose `date_modified` is older than the stored one is stale and changes
+  nothing; an equal timestamp is applied only if the content differs;
+- every status move is a row and an `order.status_changed` event; a jump the shop coalesced
+  (pending → completed in one delivery) is expanded into the moves we can infer;
+- milestones are events with dedupe keys, so replays never publish them twice.
+The caller holds the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from aftercare.core import clock
+from aftercare.events.bus import EventDraft
+from aftercare.ingest.mirror.customers import resolve_order_customers
+from aftercare.ingest.mirror.result import Outcome
+from aftercare.ingest.woo_mapping import OrderRecord, RefundRecord
+from aftercare.orders.models import (
+    PAID_STATUSES,
+    LineItem,
+    Order,
+    OrderStatus,
+    OrderStatusChange,
+    Refund,
+    RefundLine,
+)
+from aftercare.stores.models import Store
+
+_CHUNK = 900
+_UNPAID_BEFORE_PROCESSING = {
+    OrderStatus.PENDING,
+    OrderStatus.ON_HOLD,
+    OrderStatus.FAILED,
+    OrderStatus.CHECKOUT_DRAFT,
+}
+_ORDER_FIELDS = (
+    "number", "status", "currency", "customer_id", "billing_email", "subtotal", "discount_total",
+    "shipping_total", "total_tax", "total", "refunded_total", "billing_country", "billing_postcode",
+    "shipping_country", "shipping_postcode", "customer_note", "created_via", "payment_method",
+    "coupon_codes", "meta", "date_created", "date_paid", "date_completed", "date_modified",
+    "deleted_at", "content_hash",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Move:
+    from_status: str
+    to_status: str
+    at: datetime
+    inferred: bool
+
+
+def status_moves(
+    *,
+    old: str,
+    new: str,
+    date_paid: datetime | None,
+    date_completed: datetime | None,
+    modified: datetime,
+) -> list[_Move]:
+    """The status moves between what we stored and what the shop says now.
+
+    WooCommerce coalesces quick changes into one delivery (SPEC §4): pending → completed with a
+    payment date means the order went through processing."""
+    if old == new:
+        return []
+    if new == OrderStatus.COMPLETED and old in _UNPAID_BEFORE_PROCESSING and date_paid is not None:
+        paid_at = min(date_paid, date_completed or modified)
+        return [
+            _Move(old, OrderStatus.PROCESSING, paid_at, inferred=True),
+            _Move(OrderStatus.PROCESSING, new, date_completed or modified, inferred=False),
+        ]
+    at = date_completed if new == OrderStatus.COMPLETED and date_completed else modified
+    return [_Move(old, new, at, inferred=False)]
+
+
+def _order_values(record: OrderRecord, customer_id: int | None) -> dict[str, Any]:
+    return {
+        "number": record.number,
+        "status": record.status,
+        "currency": record.currency,
+        "customer_id": customer_id,
+        "billing_email": record.customer.email,
+        "subtotal": record.subtotal,
+        "discount_total": record.discount_total,
+        "shipping_total": record.shipping_total,
+        "total_tax": record.total_tax,
+        "total": record.total,
+        "refunded_total": sum((r.amount for r in record.refunds), start=Decimal("0.00")),
+        "billing_country": record.billing_country,
+        "billing_postcode": record.billing_postcode,
+        "shipping_country": record.shipping_country,
+        "shipping_postcode": record.shipping_postcode,
+        "customer_note": record.customer_note,
+        "created_via": record.created_via,
+        "payment_method": record.payment_method,
+        "coupon_codes": record.coupon_codes,
+        "meta": record.meta,
+        "date_created": record.date_created,
+        "date_paid": record.date_paid,
+        "date_completed": record.date_completed,
+        "date_modified": record.date_modified,
+        "deleted_at": None,
+        "content_hash": record.content_hash,
+    }
+
+
+def _lines(order_id: int, record: OrderRecord) -> list[LineItem]:
+    return [
+        LineItem(
+            order_id=order_id,
+            external_id=line.external_id,
+            product_external_id=line.product_external_id,
+            variation_external_id=line.variation_external_id,
+            name=line.name,
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            subtotal=line.subtotal,
+            total=line.total,
+            total_tax=line.total_tax,
+        )
+        for line in record.lines
+    ]
+
+
+class _Batch:
+    """Collects the writes and events of one `apply_orders` call."""
+
+    def __init__(self, store: Store, source: str, backfill: bool) -> None:
+        self.store, self.source, self.backfill = store, source, backfill
+        self.lines: list[LineItem] = []
+        self.refunds: list[Refund] = []
+        self.moves: list[OrderStatusChange] = []
+        self.events: list[EventDraft] = []
+
+    def event(
+        self,
+        kind: str,
+        order_id: int,
+        customer_id: int | None,
+        at: datetime,
+        payload: dict[str, Any],
+        *,
+        dedupe: str | None,
+    ) -> None:
+        payload.setdefault("backfill", self.backfill)
+        self.events.append(
+            EventDraft(
+                store_id=self.store.pk,
+                type=kind,
+                subject_type="order",
+                subject_id=order_id,
+                customer_id=customer_id,
+                occurred_at=at,
+                payload=payload,
+                dedupe_key=f"{kind}:{order_id}:{dedupe}" if dedupe is not None else None,
+            )
+        )
+
+    def milestones(
+        self,
+        *,
+        order_id: int,
+        customer_id: int | None,
+        record: OrderRecord,
+        was_paid: bool,
+        old_status: str | None,
+    ) -> None:
+        base = {"number": record.number, "total": str(record.total), "currency": record.currency}
+        new = record.status
+        if not was_paid and (record.date_paid is not None or new in PAID_STATUSES):
+            at = record.date_paid or record.date_modified
+            self.event("order.paid", order_id, customer_id, at, {**base}, dedupe="")
+        if new == OrderStatus.COMPLETED and old_status != new:
+            at = record.date_completed or record.date_modified
+            self.event(
+                "order.completed", order_id, customer_id, at, {**base}, dedupe=at.isoformat()
+            )
+        if new == OrderStatus.CANCELLED and old_status != new:
+            self.event(
+                "order.cancelled",
+                order_id,
+                customer_id,
+                record.date_modified,
+                {**base, "from": old_status or ""},
+                dedupe=record.date_modified.isoformat(),
+            )
+
+    def refunds_of(
+        self, *, order_id: int, customer_id: int | None, record: OrderRecord, known: set[int]
+    ) -> None:
+        refunded = Decimal("0.00")
+        for refund in sorted(record.refunds, key=lambda r: r.external_id):
+            refunded += refund.amount
+            if refund.external_id in known:
+                continue
+            self.refunds.append(
+                Refund(
+                    order_id=order_id,
+                    external_id=refund.external_id,
+                    amount=refund.amount,
+                    reason=refund.reason,
+                    created_at=refund.created_at,
+                )
+            )
+            full = record.status == OrderStatus.REFUNDED or refunded >= record.total
+            self.event(
+                "order.refunded",
+                order_id,
+                customer_id,
+                refund.created_at or record.date_modified,
+                {
+                    "number": record.number,
+                    "refund_id": refund.external_id,
+                    "amount": str(refund.amount),
+                    "reason": refund.reason,
+                    "refunded_total": str(refunded),
+                    "order_total": str(record.total),
+                    "currency": record.currency,
+                    "full": full,
+                    "partial": not full,
+                },
+                dedupe=str(refund.external_id),
+            )
+
+
+def _existing(store: Store, external_ids: list[int]) -> dict[int, dict[str, Any]]:
+    rows: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(external_ids), _CHUNK):
+        chunk = external_ids[start : start + _CHUNK]
+        for row in Order.objects.filter(store=store, external_id__in=chunk).values(
+            "id", "external_id", "status", "date_modified", "date_paid", "content_hash"
+        ):
+            rows[row["external_id"]] = row
+    return rows
+
+
+def _known_refunds(order_ids: list[int]) -> dict[int, set[int]]:
+    known: dict[int, set[int]] = {}
+    for start in range(0, len(order_ids), _CHUNK):
+        for order_id, ext in Refund.objects.filter(
+            order_id__in=order_ids[start : start + _CHUNK]
+        ).values_list("order_id", "external_id"):
+            known.setdefault(order_id, set()).add(ext)
+    return known
+
+
+def apply_orders(
+    *, store: Store, records: Sequence[OrderRecord], source: str, backfill: bool = False
+) -> tuple[list[Outcome], list[EventDraft]]:
+    """Upsert a batch of orders (see the module docstring). Returns one outcome per record and
+    the events to publish (the caller publishes them in the same transaction)."""
+    # Within a batch the newest version of each order wins; earlier copies are stale.
+    latest: dict[int, int] = {}
+    for index, record in enumerate(records):
+        current = latest.get(record.external_id)
+        if current is None or record.date_modified >= records[current].date_modified:
+            latest[record.external_id] = index
+    winners = sorted(latest.values())
+    outcomes: list[Outcome] = [Outcome.STALE] * len(records)
+
+    existing = _existing(store, [records[i].external_id for i in winners])
+    to_apply: list[int] = []
+    for index in winners:
+        record = records[index]
+        row = existing.get(record.external_id)
+        if row is not None:
+            if record.date_modified < row["date_modified"]:
+                continue  # outcome stays STALE
+            if record.date_modified == row["date_modified"] and (
+                record.content_hash and record.content_hash == row["content_hash"]
+            ):
+                outcomes[index] = Outcome.UNCHANGED
+                continue
+        to_apply.append(index)
+    if not to_apply:
+        return outcomes, []
+
+    customer_ids, customer_events = resolve_order_customers(
+        store=store,
+        identities=[records[i].customer for i in to_apply],
+        seen_at=[records[i].date_created for i in to_apply],
+        backfill=backfill,
+    )
+    batch = _Batch(store, source, backfill)
+    now = clock.now()
+    batch.events.extend(customer_events)
+    new_orders: list[tuple[int, Order, int | None]] = []
+    updates: list[Order] = []
+    known_refunds = _known_refunds(
+        [
+            existing[records[i].external_id]["id"]
+            for i in to_apply
+            if records[i].external_id in existing
+        ]
+    )
+    for index, customer_id in zip(to_apply, customer_ids, strict=True):
+        record = records[index]
+        values = _order_values(record, customer_id)
+        row = existing.get(record.external_id)
+        if row is None:
+            order = Order(store=store, external_id=record.external_id, source=source, **values)
+            new_orders.append((index, order, customer_id))
+            outcomes[index] = Outcome.CREATED
+            continue
+        order_id = row["id"]
+        order = Order(
+            id=order_id,
+            store=store,
+            external_id=record.external_id,
+            source=source,
+            updated_at=now,
+            **values,
+        )
+        updates.append(order)
+        outcomes[index] = Outcome.UPDATED
+        for move in status_moves(
+            old=row["status"],
+            new=record.status,
+            date_paid=record.date_paid,
+            date_completed=record.date_completed,
+            modified=record.date_modified,
+        ):
+            batch.moves.append(
+                OrderStatusChange(
+                    order_id=order_id,
+                    from_status=move.from_status,
+                    to_status=move.to_status,
+                    changed_at=move.at,
+                    inferred=move.inferred,
+                    source=source,
+                )
+            )
+            batch.event(
+                "order.status_changed",
+                order_id,
+                customer_id,
+                move.at,
+                {
+                    "from": move.from_status,
+                    "to": move.to_status,
+                    "inferred": move.inferred,
+                    "number": record.number,
+                },
+                dedupe=f"{move.from_status}>{move.to_status}@{move.at.isoformat()}",
+            )
+        batch.milestones(
+            order_id=order_id,
+            customer_id=customer_id,
+            record=record,
+            was_paid=row["date_paid"] is not None,
+            old_status=row["status"],
+        )
+        batch.refunds_of(
+            order_id=order_id,
+            customer_id=customer_id,
+            record=record,
+            known=known_refunds.get(order_id, set()),
+        )
+        batch.lines.extend(_lines(order_id, record))
+
+    Order.objects.bulk_create([order for _, order, _ in new_orders], batch_size=500)
+    for index, order, customer_id in new_orders:
+        record = records[index]
+        batch.lines.extend(_lines(order.pk, record))
+        batch.moves.append(
+            OrderStatusChange(
+                order_id=order.pk,
+                from_status="",
+                to_status=record.status,
+                changed_at=record.date_created,
+                inferred=False,
+                source=source,
+            )
+        )
+        batch.event(
+            "order.created",
+            order.pk,
+            customer_id,
+            record.date_created,
+            {
+                "number": record.number,
+                "status": record.status,
+                "total": str(record.total),
+                "currency": record.currency,
+                "created_via": record.created_via,
+                "source": source,
+            },
+            dedupe="",
+        )
+        batch.milestones(
+            order_id=order.pk,
+            customer_id=customer_id,
+            record=record,
+            was_paid=False,
+            old_status=None,
+        )
+        batch.refunds_of(order_id=order.pk, customer_id=customer_id, record=record, known=set())
+
+    if updates:
+        Order.objects.bulk_update(updates, [*_ORDER_FIELDS, "updated_at"], batch_size=200)
+        updated_ids = [o.pk for o in updates]
+        for start in range(0, len(updated_ids), _CHUNK):
+            LineItem.objects.filter(order_id__in=updated_ids[start : start + _CHUNK]).delete()
+        _drop_deleted_refunds(updates, records, to_apply)
+    LineItem.objects.bulk_create(batch.lines, batch_size=1000)
+    Refund.objects.bulk_create(batch.refunds, batch_size=500)
+    OrderStatusChange.objects.bulk_create(batch.moves, batch_size=1000)
+    return outcomes, batch.events
+
+
+def _drop_deleted_refunds(
+    updates: list[Order], records: Sequence[OrderRecord], to_apply: list[int]
+) -> None:
+    """A refund the shop deleted disappears from the order's `refunds` list."""
+    current = {
+        records[i].external_id: {r.external_id for r in records[i].refunds} for i in to_apply
+    }
+    for order in updates:
+        keep = current.get(order.external_id, set())
+        Refund.objects.filter(order_id=order.pk).exclude(external_id__in=keep).delete()
+
+
+def apply_refund_details(
+    *, store: Store, order_external_id: int, refunds: Sequence[RefundRecord]
+) -> int:
+    """Attach the line detail of `GET /orders/<id>/refunds` to refunds we know. Returns how many
+    refunds got their lines. Unknown orders or refunds are skipped (the order sync brings them)."""
+    order = Order.objects.filter(store=store, external_id=order_external_id).first()
+    if order is None:
+        return 0
+    applied = 0
+    for record in refunds:
+        refund, _ = Refund.objects.get_or_create(
+            order=order,
+            external_id=record.external_id,
+            defaults={
+                "amount": record.amount,
+                "reason": record.reason,
+                "created_at": record.created_at,
+            },
+        )
+        if record.lines is None or refund.lines.exists():
+            continue
+        RefundLine.objects.bulk_create(
+            RefundLine(
+                refund=refund,
+                line_external_id=line.line_external_id,
+                quantity=line.quantity,
+                amount=line.amount,
+            )
+            for line in record.lines
+        )
+        applied += 1
+    return applied
+
+
+def mark_order_deleted(
+    *, store: Store, external_id: int, at: datetime
+) -> tuple[Outcome, list[EventDraft]]:
+    order = Order.objects.filter(store=store, external_id=external_id).first()
+    if order is None:
+        return Outcome.NOT_FOUND, []
+    if order.deleted_at is not None:
+        return Outcome.UNCHANGED, []
+    order.deleted_at = at
+    order.save(update_fields=["deleted_at", "updated_at"])
+    return Outcome.DELETED, [
+        EventDraft(
+            store_id=store.pk,
+            type="order.deleted",
+            subject_type="order",
+            subject_id=order.pk,
+            customer_id=order.customer_id,
+            occurred_at=at,
+            payload={"number": order.number},
+        )
+    ]
