@@ -1,8 +1,8 @@
 """The `aftercare` console script: Django's management commands under our own name.
 
-    aftercare migrate
-    aftercare demo --store demo
-    aftercare serve --port 8000
+aftercare migrate
+aftercare demo --store demo
+aftercare serve --port 8000
 """
 
 from __future__ import annotations

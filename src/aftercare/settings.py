@@ -16,7 +16,7 @@ PROJECT_DIR = BASE_DIR.parent.parent  # the checkout, for the embedded default d
 DATA_DIR = env.path("AFTERCARE_DATA_DIR", default=PROJECT_DIR / "var")
 DEBUG = env.boolean("AFTERCARE_DEBUG", default=False)
 
-_DEV_SECRET = "insecure-embedded-default-change-me-" + "0" * 20  # noqa: S105 - only for embedded/dev
+_DEV_SECRET = "insecure-embedded-default-change-me-" + "0" * 20
 SECRET_KEY = env.string("SECRET_KEY", default=_DEV_SECRET)
 # Key material for secrets stored at rest (WooCommerce keys, webhook secrets). Falls back to
 # SECRET_KEY so the embedded mode needs nothing; set it separately to rotate SECRET_KEY freely.

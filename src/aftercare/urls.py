@@ -1,6 +1,18 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+
+from aftercare.api.v1 import api
+from aftercare.core.health import healthz
+from aftercare.ingest.webhooks.view import woocommerce_webhook
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path(
+        "webhooks/woocommerce/<slug:store_slug>/",
+        woocommerce_webhook,
+        name="woocommerce-webhook",
+    ),
+    path("", include("aftercare.dashboard.urls")),
 ]

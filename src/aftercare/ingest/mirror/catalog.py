@@ -43,7 +43,8 @@ def _upsert(
         row = model.objects.create(store=store, external_id=external_id, **values)  # type: ignore[attr-defined]
         return Outcome.CREATED, row
     stored = getattr(row, "date_modified_gmt", None)
-    if stored and modified and modified < stored:
+    deleted = getattr(row, "deleted_at", None) is not None
+    if stored and modified and (modified < stored or (deleted and modified == stored)):
         return Outcome.STALE, None
     changed = [name for name, value in values.items() if getattr(row, name) != value]
     if not changed:

@@ -197,7 +197,12 @@ def apply_customers(
         if customer is None:
             customer = Customer.objects.filter(store=store, email=identity.email).first()
         stored = customer.date_modified_gmt if customer is not None else None
-        if stored and record.date_modified and record.date_modified < stored:
+        deleted = customer is not None and customer.deleted_at is not None
+        if (
+            stored
+            and record.date_modified
+            and (record.date_modified < stored or (deleted and record.date_modified == stored))
+        ):
             outcomes.append(Outcome.STALE)
             continue
         created = customer is None

@@ -237,7 +237,13 @@ def _existing(store: Store, external_ids: list[int]) -> dict[int, dict[str, Any]
     for start in range(0, len(external_ids), _CHUNK):
         chunk = external_ids[start : start + _CHUNK]
         for row in Order.objects.filter(store=store, external_id__in=chunk).values(
-            "id", "external_id", "status", "date_modified", "date_paid", "content_hash"
+            "id",
+            "external_id",
+            "status",
+            "date_modified",
+            "date_paid",
+            "content_hash",
+            "deleted_at",
         ):
             rows[row["external_id"]] = row
     return rows
@@ -275,6 +281,8 @@ def apply_orders(
         if row is not None:
             if record.date_modified < row["date_modified"]:
                 continue  # outcome stays STALE
+            if row["deleted_at"] is not None and record.date_modified == row["date_modified"]:
+                continue  # a late copy of the pre-trash state; a restore carries a newer time
             if record.date_modified == row["date_modified"] and (
                 record.content_hash and record.content_hash == row["content_hash"]
             ):

@@ -1,0 +1,208 @@
+"""Applying stored webhook deliveries to the mirror, in batches, from the worker.
+
+    drain_inbox(limit=500) -> number of deliveries handled
+
+Deliveries are claimed with a lease (a crashed worker's claims expire and are taken again),
+grouped by store and resource, parsed, and applied with one `mirror.apply_*` call per group.
+A delivery that cannot be parsed is `dead` at once (retrying cannot fix its body; after a code
+fix, `aftercare webhooks replay` re-queues it); a batch that fails in the database is retried
+one delivery at a time so one poison delivery cannot hold the others back."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+
+from aftercare.core import clock
+from aftercare.ingest import mirror, woo_mapping
+from aftercare.ingest.mirror.result import Outcome
+from aftercare.ingest.models import DeliveryStatus, WebhookDelivery
+from aftercare.ingest.webhooks import topics
+from aftercare.stores.models import Store
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 10
+_APPLIERS: dict[str, tuple[Callable[[Any], Any], Callable[..., mirror.ApplyResult]]] = {
+    "order": (
+        woo_mapping.parse_order,
+        lambda **kw: mirror.apply_orders(source="woocommerce", **kw),
+    ),
+    "customer": (woo_mapping.parse_customer, mirror.apply_customers),
+    "product": (woo_mapping.parse_product, mirror.apply_products),
+    "coupon": (woo_mapping.parse_coupon, mirror.apply_coupons),
+}
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 15 * 2 ** max(0, attempts - 1)))
+
+
+def claim(*, limit: int) -> list[WebhookDelivery]:
+    """Take up to `limit` due deliveries under a lease (SKIP LOCKED on PostgreSQL; SQLite's
+    IMMEDIATE transactions serialise claimers)."""
+    now = clock.now()
+    due = Q(status__in=[DeliveryStatus.RECEIVED, DeliveryStatus.FAILED], next_attempt_at__lte=now)
+    due &= Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    with transaction.atomic():
+        candidates = WebhookDelivery.objects.filter(due).order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        WebhookDelivery.objects.filter(id__in=ids).filter(due).update(locked_until=now + LEASE)
+    return list(WebhookDelivery.objects.filter(id__in=ids, locked_until=now + LEASE).order_by("id"))
+
+
+def _finish(delivery: WebhookDelivery, *, status: str, outcome: str) -> None:
+    delivery.status = status
+    delivery.outcome = outcome[:2000]
+    delivery.locked_until = None
+    delivery.processed_at = clock.now()
+
+
+def _fail(delivery: WebhookDelivery, error: str) -> None:
+    delivery.attempts += 1
+    dead = delivery.attempts >= MAX_ATTEMPTS
+    _finish(delivery, status=DeliveryStatus.DEAD if dead else DeliveryStatus.FAILED, outcome=error)
+    delivery.next_attempt_at = clock.now() + _backoff(delivery.attempts)
+
+
+_OUTCOME_STATUS = {
+    Outcome.CREATED: DeliveryStatus.PROCESSED,
+    Outcome.UPDATED: DeliveryStatus.PROCESSED,
+    Outcome.DELETED: DeliveryStatus.PROCESSED,
+    Outcome.UNCHANGED: DeliveryStatus.IGNORED,
+    Outcome.STALE: DeliveryStatus.IGNORED,
+    Outcome.NOT_FOUND: DeliveryStatus.IGNORED,
+}
+_OUTCOME_TEXT = {
+    Outcome.UNCHANGED: "same as stored (duplicate delivery)",
+    Outcome.STALE: "older than what we have (late or replayed delivery)",
+    Outcome.NOT_FOUND: "deleted object unknown here (or of another type)",
+}
+
+
+def _apply_group(store: Store, resource: str, deliveries: Sequence[WebhookDelivery]) -> None:
+    """Apply deliveries of one store and resource in receive order; sets each one's status.
+
+    Consecutive upserts go to the mirror as one batch; a delete flushes the batch first, so
+    "created, then trashed" never ends as "trashed, then created"."""
+    parse, apply = _APPLIERS[resource]
+    upserts: list[tuple[WebhookDelivery, Any]] = []
+
+    def flush() -> None:
+        if not upserts:
+            return
+        result = apply(store=store, records=[record for _, record in upserts])
+        for (delivery, _), outcome in zip(upserts, result.outcomes, strict=True):
+            _finish(
+                delivery,
+                status=_OUTCOME_STATUS[outcome],
+                outcome=_OUTCOME_TEXT.get(outcome, outcome.value),
+            )
+        upserts.clear()
+
+    for delivery in deliveries:
+        event = topics.split(delivery.topic)[1]
+        try:
+            payload = json.loads(delivery.body)
+            if event != "deleted":
+                upserts.append((delivery, parse(payload)))
+                continue
+            record = woo_mapping.parse_deleted(payload)
+        except (ValueError, woo_mapping.MappingError) as exc:
+            delivery.attempts += 1
+            _finish(delivery, status=DeliveryStatus.DEAD, outcome=f"cannot be mirrored: {exc}")
+            continue
+        flush()
+        result = mirror.mark_deleted(
+            store=store, resource=resource, external_id=record.external_id, at=delivery.received_at
+        )
+        _finish(
+            delivery,
+            status=_OUTCOME_STATUS[result],
+            outcome=_OUTCOME_TEXT.get(result, result.value),
+        )
+    flush()
+
+
+def _handle_action(store: Store, delivery: WebhookDelivery) -> None:
+    """`action.woocommerce_order_status_*` names an order id: fetch it over REST in a job."""
+    from aftercare.ingest import tasks  # the job module imports this one
+
+    if delivery.resource_id is None:
+        _finish(delivery, status=DeliveryStatus.DEAD, outcome="action without an order id (arg)")
+        return
+    tasks.fetch_order.enqueue(
+        store_id=store.pk,
+        order_external_id=delivery.resource_id,
+        dedupe_key=f"fetch_order:{store.pk}:{delivery.resource_id}",
+    )
+    _finish(delivery, status=DeliveryStatus.PROCESSED, outcome="order fetch queued")
+
+
+def _save(deliveries: Sequence[WebhookDelivery]) -> None:
+    WebhookDelivery.objects.bulk_update(
+        deliveries,
+        ["status", "outcome", "locked_until", "processed_at", "attempts", "next_attempt_at"],
+        batch_size=500,
+    )
+
+
+def process(deliveries: Sequence[WebhookDelivery]) -> None:
+    """Apply claimed deliveries (in receive order within each store and resource)."""
+    groups: dict[tuple[int, str], list[WebhookDelivery]] = defaultdict(list)
+    stores = {s.pk: s for s in Store.objects.filter(pk__in={d.store_id for d in deliveries})}
+    for delivery in deliveries:
+        resource = topics.split(delivery.topic)[0]
+        groups[(delivery.store_id, resource)].append(delivery)
+    for (store_id, resource), group in groups.items():
+        store = stores[store_id]
+        try:
+            with transaction.atomic():
+                if resource == "action":
+                    for delivery in group:
+                        _handle_action(store, delivery)
+                elif resource in _APPLIERS:
+                    _apply_group(store, resource, group)
+                else:
+                    for delivery in group:
+                        _finish(
+                            delivery,
+                            status=DeliveryStatus.IGNORED,
+                            outcome=f"unknown topic {delivery.topic!r}",
+                        )
+                _save(group)
+        except Exception as exc:
+            if len(group) > 1:
+                for delivery in group:
+                    process([delivery])
+                continue
+            logger.exception("webhook delivery %s failed", group[0].pk)
+            _fail(group[0], f"{type(exc).__name__}: {exc}")
+            _save(group)
+
+
+def drain_inbox(*, limit: int = 500) -> int:
+    """One worker tick: claim and apply up to `limit` deliveries. Returns how many."""
+    deliveries = claim(limit=limit)
+    if deliveries:
+        process(deliveries)
+    return len(deliveries)
+
+
+def requeue(*, store: Store, statuses: Sequence[str] = (DeliveryStatus.DEAD,)) -> int:
+    """Put deliveries back in the inbox (after a fix): they are applied again, idempotently."""
+    return WebhookDelivery.objects.filter(store=store, status__in=list(statuses)).update(
+        status=DeliveryStatus.RECEIVED, next_attempt_at=clock.now(), locked_until=None, attempts=0
+    )
