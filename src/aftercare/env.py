@@ -20,7 +20,8 @@ class EnvError(ValueError):
 
 
 def string(name: str, *, default: str) -> str:
-    return os.environ.get(name, default)
+    """The variable's value; unset or empty means the default."""
+    return os.environ.get(name) or default
 
 
 def boolean(name: str, *, default: bool) -> bool:

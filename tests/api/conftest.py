@@ -17,7 +17,9 @@ def fill_store(store: Store, *, order_id: int = 14, email: str = "jane.buyer@exa
     order["billing"]["email"] = email
     customer = copy.deepcopy(woo_json("customer.json"))
     customer["email"] = email
-    mirror.apply_products(store=store, records=[woo_mapping.parse_product(woo_json("product.json"))])
+    mirror.apply_products(
+        store=store, records=[woo_mapping.parse_product(woo_json("product.json"))]
+    )
     mirror.apply_customers(store=store, records=[woo_mapping.parse_customer(customer)])
     mirror.apply_orders(store=store, records=[woo_mapping.parse_order(order)], source="woocommerce")
 

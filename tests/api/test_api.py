@@ -25,8 +25,9 @@ def test_orders_by_external_id(client: Client, token: str) -> None:
     assert order["status"] == "completed" and order["coupon_codes"] == ["thankyou10"]
 
 
-def test_order_detail_has_lines_refunds_and_history(client: Client, token: str,
-                                                    store: Store) -> None:
+def test_order_detail_has_lines_refunds_and_history(
+    client: Client, token: str, store: Store
+) -> None:
     order = Order.objects.get(store=store, external_id=14)
     body = _get(client, f"/api/v1/orders/{order.pk}", token).json()
     assert [line["sku"] for line in body["lines"]] == [

@@ -54,16 +54,24 @@ def test_every_api_detail_route_is_404_for_another_stores_token(
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/v1/orders", "/api/v1/customers", "/api/v1/products", "/api/v1/events",
-     "/api/v1/orders?external_id=14", "/api/v1/customers?email=jane.buyer@example.com"],
+    [
+        "/api/v1/orders",
+        "/api/v1/customers",
+        "/api/v1/products",
+        "/api/v1/events",
+        "/api/v1/orders?external_id=14",
+        "/api/v1/customers?email=jane.buyer@example.com",
+    ],
 )
 def test_lists_show_only_the_tokens_store(
     client: Client, store: Store, token: str, other_token: str, url: str
 ) -> None:
     theirs = client.get(url, headers={"Authorization": f"Bearer {other_token}"}).json()
-    mine_ids = set(Order.objects.filter(store=store).values_list("pk", flat=True)) | set(
-        Customer.objects.filter(store=store).values_list("pk", flat=True)
-    ) | set(Event.objects.filter(store=store).values_list("pk", flat=True))
+    mine_ids = (
+        set(Order.objects.filter(store=store).values_list("pk", flat=True))
+        | set(Customer.objects.filter(store=store).values_list("pk", flat=True))
+        | set(Event.objects.filter(store=store).values_list("pk", flat=True))
+    )
     kind_ids = {item["id"] for item in theirs["items"]}
     if "orders" in url:
         assert not kind_ids & set(Order.objects.filter(store=store).values_list("pk", flat=True))

@@ -25,7 +25,10 @@ pytestmark = pytest.mark.django_db
 def _store_delivery(store: Store, payload: Any, topic: str = "order.updated") -> WebhookDelivery:
     now = timezone.now()
     return WebhookDelivery.objects.create(
-        store=store, received_at=now, topic=topic, body=json.dumps(payload),
+        store=store,
+        received_at=now,
+        topic=topic,
+        body=json.dumps(payload),
         next_attempt_at=now,
     )
 
@@ -59,8 +62,16 @@ def test_late_delivery_never_rolls_state_back(store: Store) -> None:
 
 
 def test_status_jump_in_one_delivery_yields_inferred_moves(store: Store) -> None:
-    _store_delivery(store, _order(status="pending", date_paid_gmt=None, date_completed_gmt=None,
-                                  date_modified_gmt="2026-11-22T07:46:16", refunds=[]))
+    _store_delivery(
+        store,
+        _order(
+            status="pending",
+            date_paid_gmt=None,
+            date_completed_gmt=None,
+            date_modified_gmt="2026-11-22T07:46:16",
+            refunds=[],
+        ),
+    )
     processing.drain_inbox()
     _store_delivery(store, _order(refunds=[]))  # completed, paid, coalesced by WooCommerce
     processing.drain_inbox()
@@ -74,8 +85,9 @@ def test_status_jump_in_one_delivery_yields_inferred_moves(store: Store) -> None
 
 
 def test_full_refund_is_flagged_full(store: Store) -> None:
-    _store_delivery(store, _order(status="refunded", refunds=[
-        {"id": 15, "reason": "", "total": "-53.15"}]))
+    _store_delivery(
+        store, _order(status="refunded", refunds=[{"id": 15, "reason": "", "total": "-53.15"}])
+    )
     processing.drain_inbox()
     event = Event.objects.get(type="order.refunded")
     assert event.payload["full"] is True and event.payload["partial"] is False

@@ -16,16 +16,32 @@ from tests.shared_data import woo_json
 pytestmark = pytest.mark.django_db
 
 
-def _post(client: Client, store: Store, body: bytes, *, topic: str = "order.updated",
-          secret: str | None = None, signature: str | None = None, **extra: str):
-    headers = {"X-WC-Webhook-Topic": topic, "X-WC-Webhook-ID": "99",
-               "X-WC-Webhook-Delivery-ID": "abc", **extra}
+def _post(
+    client: Client,
+    store: Store,
+    body: bytes,
+    *,
+    topic: str = "order.updated",
+    secret: str | None = None,
+    signature: str | None = None,
+    **extra: str,
+):
+    headers = {
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-ID": "99",
+        "X-WC-Webhook-Delivery-ID": "abc",
+        **extra,
+    }
     if signature is None and secret is not None:
         signature = sign(body=body, secret=secret)
     if signature is not None:
         headers["X-WC-Webhook-Signature"] = signature
-    return client.post(f"/webhooks/woocommerce/{store.slug}/", data=body,
-                       content_type="application/json", headers=headers)
+    return client.post(
+        f"/webhooks/woocommerce/{store.slug}/",
+        data=body,
+        content_type="application/json",
+        headers=headers,
+    )
 
 
 def test_valid_delivery_is_stored_raw_and_acknowledged(client: Client, store: Store) -> None:
@@ -81,23 +97,28 @@ def test_oversized_body_gets_413(client: Client, store: Store) -> None:
 
 
 def test_unknown_topic_gets_202_and_is_kept_as_ignored(client: Client, store: Store) -> None:
-    response = _post(client, store, b'{"id": 3}', topic="subscription.updated",
-                     secret=store.webhook_secret)
+    response = _post(
+        client, store, b'{"id": 3}', topic="subscription.updated", secret=store.webhook_secret
+    )
     assert response.status_code == 202
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == DeliveryStatus.IGNORED and "unknown topic" in delivery.outcome
 
 
 def test_ping_gets_exactly_200_without_signature(client: Client, store: Store) -> None:
-    response = client.post(f"/webhooks/woocommerce/{store.slug}/", data=b"webhook_id=7",
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        f"/webhooks/woocommerce/{store.slug}/",
+        data=b"webhook_id=7",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 200
     assert not WebhookDelivery.objects.exists()
 
 
 def test_unknown_store_gets_404(client: Client, store: Store) -> None:
-    response = client.post("/webhooks/woocommerce/nope/", data=b"{}",
-                           content_type="application/json")
+    response = client.post(
+        "/webhooks/woocommerce/nope/", data=b"{}", content_type="application/json"
+    )
     assert response.status_code == 404
 
 
@@ -105,8 +126,9 @@ def test_get_is_not_allowed(client: Client, store: Store) -> None:
     assert client.get(f"/webhooks/woocommerce/{store.slug}/").status_code == 405
 
 
-def test_other_stores_secret_does_not_verify(client: Client, store: Store,
-                                             other_store: Store) -> None:
+def test_other_stores_secret_does_not_verify(
+    client: Client, store: Store, other_store: Store
+) -> None:
     body = json.dumps(woo_json("order.json")).encode()
     response = _post(client, store, body, secret=other_store.webhook_secret)
     assert response.status_code == 401

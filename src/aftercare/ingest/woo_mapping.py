@@ -263,7 +263,7 @@ def normalise_email(value: Any) -> str:
 
 
 def normalise_phone(raw: Any, *, country: str) -> str:
-    """E.164 when the number parses (with the billing country as the region), else as given."""
+    """E.164 when the number is valid (with the billing country as the region), else as given."""
     text = _text(raw, 40)
     if not text:
         return ""
@@ -271,7 +271,7 @@ def normalise_phone(raw: Any, *, country: str) -> str:
         number = phonenumbers.parse(text, country or None)
     except phonenumbers.NumberParseException:
         return text
-    if not phonenumbers.is_possible_number(number):
+    if not phonenumbers.is_valid_number(number):
         return text
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -406,7 +406,7 @@ def parse_order(payload: Any) -> OrderRecord:
     status = _text(order.get("status"), 32)
     if not status:
         raise MappingError(f"order {external_id}: status missing")
-    currency = _text(order.get("currency"), 3).upper()
+    currency = _text(order.get("currency"), 10).upper()
     if len(currency) != 3 or not currency.isalpha():
         raise MappingError(
             f"order {external_id}: currency {order.get('currency')!r} is not ISO 4217"

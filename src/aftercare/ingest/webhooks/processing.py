@@ -138,12 +138,12 @@ def _apply_group(store: Store, resource: str, deliveries: Sequence[WebhookDelive
 
 def _handle_action(store: Store, delivery: WebhookDelivery) -> None:
     """`action.woocommerce_order_status_*` names an order id: fetch it over REST in a job."""
-    from aftercare.ingest import tasks  # the job module imports this one
+    from aftercare.ingest import handlers  # job handlers import this module
 
     if delivery.resource_id is None:
         _finish(delivery, status=DeliveryStatus.DEAD, outcome="action without an order id (arg)")
         return
-    tasks.fetch_order.enqueue(
+    handlers.fetch_order.enqueue(
         store_id=store.pk,
         order_external_id=delivery.resource_id,
         dedupe_key=f"fetch_order:{store.pk}:{delivery.resource_id}",
