@@ -48,7 +48,9 @@ def create_store(
                 default_locale=default_locale,
             )
     except IntegrityError as exc:
-        raise Conflict(f"a store with slug {slug!r} exists", code=StoreErrorCode.SLUG_TAKEN) from exc
+        raise Conflict(
+            f"a store with slug {slug!r} exists", code=StoreErrorCode.SLUG_TAKEN
+        ) from exc
 
 
 @dataclass(frozen=True)

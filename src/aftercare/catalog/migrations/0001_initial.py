@@ -5,108 +5,174 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('stores', '0001_initial'),
+        ("stores", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.BigIntegerField()),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.CharField(blank=True, max_length=200)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.BigIntegerField()),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.CharField(blank=True, max_length=200)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="categories",
+                        to="stores.store",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
+                "verbose_name_plural": "categories",
             },
         ),
         migrations.CreateModel(
-            name='Coupon',
+            name="Coupon",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.BigIntegerField()),
-                ('code', models.CharField(max_length=100)),
-                ('discount_type', models.CharField(max_length=32)),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('date_expires', models.DateTimeField(blank=True, null=True)),
-                ('usage_count', models.PositiveIntegerField(default=0)),
-                ('usage_limit', models.PositiveIntegerField(blank=True, null=True)),
-                ('email_restrictions', models.JSONField(blank=True, default=list)),
-                ('date_modified_gmt', models.DateTimeField(blank=True, null=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='coupons', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.BigIntegerField()),
+                ("code", models.CharField(max_length=100)),
+                ("discount_type", models.CharField(max_length=32)),
+                ("amount", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("date_expires", models.DateTimeField(blank=True, null=True)),
+                ("usage_count", models.PositiveIntegerField(default=0)),
+                ("usage_limit", models.PositiveIntegerField(blank=True, null=True)),
+                ("email_restrictions", models.JSONField(blank=True, default=list)),
+                ("date_modified_gmt", models.DateTimeField(blank=True, null=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="coupons",
+                        to="stores.store",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.BigIntegerField()),
-                ('parent_external_id', models.BigIntegerField(blank=True, null=True)),
-                ('type', models.CharField(default='simple', max_length=32)),
-                ('status', models.CharField(default='publish', max_length=32)),
-                ('sku', models.CharField(blank=True, max_length=100)),
-                ('name', models.CharField(max_length=300)),
-                ('slug', models.CharField(blank=True, max_length=300)),
-                ('permalink', models.URLField(blank=True, max_length=500)),
-                ('price', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('regular_price', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('sale_price', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('images', models.JSONField(blank=True, default=list)),
-                ('upsell_ids', models.JSONField(blank=True, default=list)),
-                ('cross_sell_ids', models.JSONField(blank=True, default=list)),
-                ('stock_status', models.CharField(blank=True, max_length=32)),
-                ('date_modified_gmt', models.DateTimeField(blank=True, null=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('categories', models.ManyToManyField(blank=True, related_name='products', to='catalog.category')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='products', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.BigIntegerField()),
+                ("parent_external_id", models.BigIntegerField(blank=True, null=True)),
+                ("type", models.CharField(default="simple", max_length=32)),
+                ("status", models.CharField(default="publish", max_length=32)),
+                ("sku", models.CharField(blank=True, max_length=100)),
+                ("name", models.CharField(max_length=300)),
+                ("slug", models.CharField(blank=True, max_length=300)),
+                ("permalink", models.URLField(blank=True, max_length=500)),
+                ("price", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                (
+                    "regular_price",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                (
+                    "sale_price",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                ("images", models.JSONField(blank=True, default=list)),
+                ("upsell_ids", models.JSONField(blank=True, default=list)),
+                ("cross_sell_ids", models.JSONField(blank=True, default=list)),
+                ("stock_status", models.CharField(blank=True, max_length=32)),
+                ("date_modified_gmt", models.DateTimeField(blank=True, null=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "categories",
+                    models.ManyToManyField(
+                        blank=True, related_name="products", to="catalog.category"
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="products",
+                        to="stores.store",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ProductReview',
+            name="ProductReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.BigIntegerField()),
-                ('product_external_id', models.BigIntegerField()),
-                ('reviewer', models.CharField(blank=True, max_length=200)),
-                ('reviewer_email', models.CharField(blank=True, max_length=254)),
-                ('rating', models.PositiveSmallIntegerField(default=0)),
-                ('review', models.TextField(blank=True)),
-                ('status', models.CharField(default='approved', max_length=16)),
-                ('verified', models.BooleanField(default=False)),
-                ('date_created_gmt', models.DateTimeField(blank=True, null=True)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shop_reviews', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.BigIntegerField()),
+                ("product_external_id", models.BigIntegerField()),
+                ("reviewer", models.CharField(blank=True, max_length=200)),
+                ("reviewer_email", models.CharField(blank=True, max_length=254)),
+                ("rating", models.PositiveSmallIntegerField(default=0)),
+                ("review", models.TextField(blank=True)),
+                ("status", models.CharField(default="approved", max_length=16)),
+                ("verified", models.BooleanField(default=False)),
+                ("date_created_gmt", models.DateTimeField(blank=True, null=True)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shop_reviews",
+                        to="stores.store",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('store', 'external_id'), name='category_unique_ext'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                fields=("store", "external_id"), name="category_unique_ext"
+            ),
         ),
         migrations.AddIndex(
-            model_name='coupon',
-            index=models.Index(fields=['store', 'code'], name='coupon_code_idx'),
+            model_name="coupon",
+            index=models.Index(fields=["store", "code"], name="coupon_code_idx"),
         ),
         migrations.AddConstraint(
-            model_name='coupon',
-            constraint=models.UniqueConstraint(fields=('store', 'external_id'), name='coupon_unique_ext'),
+            model_name="coupon",
+            constraint=models.UniqueConstraint(
+                fields=("store", "external_id"), name="coupon_unique_ext"
+            ),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['store', 'sku'], name='product_sku_idx'),
+            model_name="product",
+            index=models.Index(fields=["store", "sku"], name="product_sku_idx"),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.UniqueConstraint(fields=('store', 'external_id'), name='product_unique_ext'),
+            model_name="product",
+            constraint=models.UniqueConstraint(
+                fields=("store", "external_id"), name="product_unique_ext"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='productreview',
-            constraint=models.UniqueConstraint(fields=('store', 'external_id'), name='review_unique_ext'),
+            model_name="productreview",
+            constraint=models.UniqueConstraint(
+                fields=("store", "external_id"), name="review_unique_ext"
+            ),
         ),
     ]

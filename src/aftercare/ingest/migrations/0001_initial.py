@@ -5,78 +5,156 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('stores', '0001_initial'),
+        ("stores", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=500)),
-                ('file_format', models.CharField(max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('rows_read', models.PositiveIntegerField(default=0)),
-                ('orders_applied', models.PositiveIntegerField(default=0)),
-                ('rows_rejected', models.PositiveIntegerField(default=0)),
-                ('rejections', models.JSONField(default=list)),
-                ('status', models.CharField(default='running', max_length=16)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=500)),
+                ("file_format", models.CharField(max_length=16)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("rows_read", models.PositiveIntegerField(default=0)),
+                ("orders_applied", models.PositiveIntegerField(default=0)),
+                ("rows_rejected", models.PositiveIntegerField(default=0)),
+                ("rejections", models.JSONField(default=list)),
+                ("status", models.CharField(default="running", max_length=16)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imports",
+                        to="stores.store",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('since', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed (resumable)')], default='running', max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('checkpoint', models.JSONField(default=dict)),
-                ('counts', models.JSONField(default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sync_runs', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("since", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed (resumable)"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("checkpoint", models.JSONField(default=dict)),
+                ("counts", models.JSONField(default=dict)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sync_runs",
+                        to="stores.store",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SyncWatermark',
+            name="SyncWatermark",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('resource', models.CharField(max_length=32)),
-                ('synced_until', models.DateTimeField()),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sync_watermarks', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("resource", models.CharField(max_length=32)),
+                ("synced_until", models.DateTimeField()),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sync_watermarks",
+                        to="stores.store",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('store', 'resource'), name='watermark_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("store", "resource"), name="watermark_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField()),
-                ('topic', models.CharField(max_length=100)),
-                ('woo_webhook_id', models.BigIntegerField(blank=True, null=True)),
-                ('delivery_id', models.CharField(blank=True, max_length=64)),
-                ('resource_id', models.BigIntegerField(blank=True, null=True)),
-                ('headers', models.JSONField(default=dict)),
-                ('body', models.TextField()),
-                ('status', models.CharField(choices=[('received', 'Received, not processed yet'), ('processed', 'Applied to the mirror'), ('ignored', 'Nothing to apply (unknown topic, stale, duplicate)'), ('failed', 'Failed; will be retried'), ('dead', 'Failed too often; needs a person')], default='received', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('locked_until', models.DateTimeField(blank=True, null=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.TextField(blank=True)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_deliveries', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("topic", models.CharField(max_length=100)),
+                ("woo_webhook_id", models.BigIntegerField(blank=True, null=True)),
+                ("delivery_id", models.CharField(blank=True, max_length=64)),
+                ("resource_id", models.BigIntegerField(blank=True, null=True)),
+                ("headers", models.JSONField(default=dict)),
+                ("body", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received, not processed yet"),
+                            ("processed", "Applied to the mirror"),
+                            ("ignored", "Nothing to apply (unknown topic, stale, duplicate)"),
+                            ("failed", "Failed; will be retried"),
+                            ("dead", "Failed too often; needs a person"),
+                        ],
+                        default="received",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField()),
+                ("locked_until", models.DateTimeField(blank=True, null=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                ("outcome", models.TextField(blank=True)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhook_deliveries",
+                        to="stores.store",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'webhook deliveries',
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='delivery_due_idx'), models.Index(fields=['store', 'topic', 'resource_id'], name='delivery_resource_idx')],
+                "verbose_name_plural": "webhook deliveries",
+                "indexes": [
+                    models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
+                    models.Index(
+                        fields=["store", "topic", "resource_id"], name="delivery_resource_idx"
+                    ),
+                ],
             },
         ),
     ]

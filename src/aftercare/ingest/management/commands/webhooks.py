@@ -41,7 +41,8 @@ class Command(BaseCommand):
             for row in deliveries.values("status").annotate(n=Count("id")).order_by("status"):
                 self.stdout.write(f"{row['status']:<10} {row['n']}")
             for dead in deliveries.filter(status=DeliveryStatus.DEAD).order_by("-id")[:10]:
-                self.stdout.write(f"dead #{dead.pk} {dead.topic} {dead.resource_id}: {dead.outcome}")
+                line = f"dead #{dead.pk} {dead.topic} {dead.resource_id}: {dead.outcome}"
+                self.stdout.write(line)
             return
         statuses = options["status"] or [DeliveryStatus.DEAD]
         if options["dry_run"]:
