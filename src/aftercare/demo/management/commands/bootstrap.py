@@ -32,6 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         data_dir = Path(settings.DATA_DIR)
         data_dir.mkdir(parents=True, exist_ok=True)
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise looks there
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database is up to date")
         if not Store.objects.exists() and not options["no_demo"]:
@@ -53,9 +54,7 @@ class Command(BaseCommand):
         user = user_model.objects.filter(username=OWNER).first()
         if user is None:
             password = secrets.token_urlsafe(12)
-            user = user_model.objects.create_superuser(
-                username=OWNER, email="", password=password
-            )
+            user = user_model.objects.create_superuser(username=OWNER, email="", password=password)
             secret_file.write_text(password + "\n")
             secret_file.chmod(0o600)
         for store in Store.objects.all():
