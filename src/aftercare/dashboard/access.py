@@ -10,9 +10,13 @@ from aftercare.stores.models import StaffMembership, Store
 
 
 def store_for_request(request: HttpRequest, *, store_slug: str) -> tuple[Store, StaffMembership]:
-    store = store_selectors.stores_for_user(user_id=request.user.pk).filter(slug=store_slug).first()
+    store = (
+        store_selectors.stores_for_user(user_id=int(request.user.pk or 0))
+        .filter(slug=store_slug)
+        .first()
+    )
     if store is None:
         raise Http404("no such store")
-    membership = store_selectors.membership(user_id=request.user.pk, store=store)
+    membership = store_selectors.membership(user_id=int(request.user.pk or 0), store=store)
     assert membership is not None
     return store, membership

@@ -14,7 +14,7 @@ from aftercare.stores import selectors as store_selectors
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    stores = list(store_selectors.stores_for_user(user_id=request.user.pk))
+    stores = list(store_selectors.stores_for_user(user_id=int(request.user.pk or 0)))
     if len(stores) == 1:
         return redirect("dashboard:store", store_slug=stores[0].slug)
     return render(request, "dashboard/home.html", {"stores": stores})
@@ -29,7 +29,7 @@ def store_overview(request: HttpRequest, store_slug: str) -> HttpResponse:
         {
             "store": store,
             "membership": membership,
-            "stores": store_selectors.stores_for_user(user_id=request.user.pk),
+            "stores": store_selectors.stores_for_user(user_id=int(request.user.pk or 0)),
             "mirror": ingest_selectors.mirror_counts(store=store),
             "inbox": ingest_selectors.inbox_counts(store=store),
             "recent_events": ingest_selectors.recent_events(store=store, limit=15),

@@ -72,7 +72,7 @@ def publish_many(drafts: Iterable[EventDraft]) -> list[Event]:
             for start in range(0, len(keys), 900):
                 chunk = keys[start : start + 900]
                 existing.update(
-                    (store_id, k)
+                    (store_id, str(k))
                     for k in Event.objects.filter(
                         store_id=store_id, dedupe_key__in=chunk
                     ).values_list("dedupe_key", flat=True)

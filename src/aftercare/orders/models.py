@@ -3,12 +3,17 @@ shop may rename or delete the product later); status moves are kept as rows."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from aftercare.customers.models import Customer
 from aftercare.stores.models import Store
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+def _money(**kwargs: Any) -> models.DecimalField:  # type: ignore[type-arg]
+    """Money columns: 12 digits before the point, cents after."""
+    return models.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
 class OrderStatus(models.TextChoices):
@@ -45,12 +50,12 @@ class Order(models.Model):
         Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
     billing_email = models.CharField(max_length=254, blank=True)
-    subtotal = models.DecimalField(**MONEY, default=0)
-    discount_total = models.DecimalField(**MONEY, default=0)
-    shipping_total = models.DecimalField(**MONEY, default=0)
-    total_tax = models.DecimalField(**MONEY, default=0)
-    total = models.DecimalField(**MONEY, default=0)
-    refunded_total = models.DecimalField(**MONEY, default=0)
+    subtotal = _money(default=0)
+    discount_total = _money(default=0)
+    shipping_total = _money(default=0)
+    total_tax = _money(default=0)
+    total = _money(default=0)
+    refunded_total = _money(default=0)
     billing_country = models.CharField(max_length=2, blank=True)
     billing_postcode = models.CharField(max_length=20, blank=True)
     shipping_country = models.CharField(max_length=2, blank=True)
@@ -95,10 +100,10 @@ class LineItem(models.Model):
     name = models.CharField(max_length=300)
     sku = models.CharField(max_length=100, blank=True)
     quantity = models.IntegerField()
-    unit_price = models.DecimalField(**MONEY)
-    subtotal = models.DecimalField(**MONEY)  # before discounts
-    total = models.DecimalField(**MONEY)  # after discounts, before tax
-    total_tax = models.DecimalField(**MONEY, default=0)
+    unit_price = _money()
+    subtotal = _money()  # before discounts
+    total = _money()  # after discounts, before tax
+    total_tax = _money(default=0)
 
     class Meta:
         constraints = [
@@ -113,7 +118,7 @@ class LineItem(models.Model):
 class Refund(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
     external_id = models.BigIntegerField()
-    amount = models.DecimalField(**MONEY)  # positive
+    amount = _money()  # positive
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(null=True, blank=True)
 
@@ -130,7 +135,7 @@ class RefundLine(models.Model):
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
     line_external_id = models.BigIntegerField(null=True, blank=True)
     quantity = models.IntegerField(default=0)  # positive = items returned
-    amount = models.DecimalField(**MONEY)
+    amount = _money()
 
     def __str__(self) -> str:
         return f"{self.quantity} x line {self.line_external_id}"

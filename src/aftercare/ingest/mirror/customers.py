@@ -94,10 +94,10 @@ def resolve_order_customers(
     consent_rows: list[ConsentChange] = []
     resolved: list[Customer | None] = []
     for identity, seen in zip(identities, seen_at, strict=True):
-        customer = (by_ext.get(identity.external_id) if identity.external_id else None) or (
-            by_email.get(identity.email) if identity.email else None
-        )
-        if customer is None:
+        found: Customer | None = (
+            by_ext.get(identity.external_id) if identity.external_id else None
+        ) or (by_email.get(identity.email) if identity.email else None)
+        if found is None:
             if not identity.email:
                 resolved.append(None)
                 continue
@@ -114,6 +114,7 @@ def resolve_order_customers(
             if identity.external_id:
                 by_ext[identity.external_id] = customer
         else:
+            customer = found
             dirty = _fill_blanks(customer, identity)
             if (
                 identity.external_id

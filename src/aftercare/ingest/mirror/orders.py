@@ -245,7 +245,7 @@ def _existing(store: Store, external_ids: list[int]) -> dict[int, dict[str, Any]
             "content_hash",
             "deleted_at",
         ):
-            rows[row["external_id"]] = row
+            rows[row["external_id"]] = dict(row)
     return rows
 
 
