@@ -5,7 +5,7 @@ class StoreErrorCode(StrEnum):
     SLUG_TAKEN = "store_slug_taken"
     INVALID_SLUG = "store_invalid_slug"
     UNKNOWN_STORE = "store_unknown"
-    TOKEN_INVALID = "token_invalid"
+    TOKEN_INVALID = "token_invalid"  # noqa: S105 - an error code
     WOO_UNREACHABLE = "woo_unreachable"
     WOO_UNAUTHORIZED = "woo_unauthorized"
     WOO_KEYS_READ_ONLY = "woo_keys_read_only"
