@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from aftercare.core.bulk_rows import insert_rows
 from aftercare.events.models import Event
 
 
@@ -46,20 +47,23 @@ class EventDraft:
     payload: dict[str, Any] = field(default_factory=dict)
     customer_id: int | None = None
     dedupe_key: str | None = None
+    # The subject was created in this same transaction, so no earlier event can share its key:
+    # the (costly) look-up of existing keys is skipped; the key is still stored for replays.
+    subject_is_new: bool = False
 
 
-def publish_many(drafts: Iterable[EventDraft]) -> list[Event]:
+def publish_many(drafts: Iterable[EventDraft]) -> int:
     """Append the events that are new (by dedupe key) and enqueue their subscribers.
 
     The caller holds the transaction that made the facts true: events and subscriber jobs commit
-    or roll back with it. Returns the events actually written."""
+    or roll back with it. Returns how many events were written (duplicates are skipped)."""
     drafts = list(drafts)
     if not drafts:
-        return []
+        return 0
     keyed: dict[tuple[int, str], EventDraft] = {}
     unkeyed: list[EventDraft] = []
     for draft in drafts:
-        if draft.dedupe_key is None:
+        if draft.dedupe_key is None or draft.subject_is_new:
             unkeyed.append(draft)
         else:
             keyed.setdefault((draft.store_id, draft.dedupe_key), draft)
@@ -80,22 +84,27 @@ def publish_many(drafts: Iterable[EventDraft]) -> list[Event]:
         fresh = [d for k, d in keyed.items() if k not in existing]
     else:
         fresh = []
-    rows = [
-        Event(
-            store_id=d.store_id,
-            type=d.type,
-            subject_type=d.subject_type,
-            subject_id=d.subject_id,
-            customer_id=d.customer_id,
-            occurred_at=d.occurred_at,
-            payload=d.payload,
-            dedupe_key=d.dedupe_key,
-        )
-        for d in [*fresh, *unkeyed]
-    ]
-    created = Event.objects.bulk_create(rows, batch_size=500)
-    if _subscribers:
-        for event in created:
-            for subscriber in subscribers_for(event.type):
-                subscriber.enqueue(store_id=event.store_id, event_id=event.pk)
-    return created
+    # Facts nobody subscribes to (yet) are written without model instances (bulk_rows); those
+    # with subscribers need their ids for the jobs, so they go through bulk_create.
+    drafts = [*fresh, *unkeyed]
+    watched = [d for d in drafts if subscribers_for(d.type)]
+    plain = [d for d in drafts if not subscribers_for(d.type)]
+    insert_rows(model=Event, rows=[_row(d) for d in plain])
+    created = Event.objects.bulk_create([Event(**_row(d)) for d in watched], batch_size=500)
+    for event in created:
+        for subscriber in subscribers_for(event.type):
+            subscriber.enqueue(store_id=event.store_id, event_id=event.pk)
+    return len(drafts)
+
+
+def _row(draft: EventDraft) -> dict[str, Any]:
+    return {
+        "store_id": draft.store_id,
+        "type": draft.type,
+        "subject_type": draft.subject_type,
+        "subject_id": draft.subject_id,
+        "customer_id": draft.customer_id,
+        "occurred_at": draft.occurred_at,
+        "payload": draft.payload,
+        "dedupe_key": draft.dedupe_key,
+    }

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from aftercare.core import clock
+from aftercare.core.bulk_rows import insert_rows, update_rows
 from aftercare.customers.models import ConsentChange, ConsentState, Customer
 from aftercare.events.bus import EventDraft
 from aftercare.events.models import Event
@@ -68,6 +69,32 @@ def _fill_blanks(customer: Customer, identity: CustomerIdentity) -> bool:
             setattr(customer, name, value)
             changed = True
     return changed
+
+
+_UPDATED = (
+    *_FILLABLE, "external_id", "is_registered", "first_seen_at", "marketing_consent",
+    "consent_source", "consent_at", "updated_at",
+)  # fmt: skip
+_COLUMNS = tuple(f.attname for f in Customer._meta.concrete_fields if not f.primary_key)
+
+
+def _insert_new(store: Store, customers: list[Customer]) -> None:
+    """Write new customers in one statement, then learn their ids by (store, email)."""
+    now = clock.now()
+    for customer in customers:
+        customer.created_at = customer.updated_at = now
+    insert_rows(model=Customer, rows=[{f: getattr(c, f) for f in _COLUMNS} for c in customers])
+    emails = [c.email for c in customers]
+    ids: dict[str, int] = {}
+    for start in range(0, len(emails), _CHUNK):
+        ids.update(
+            Customer.objects.filter(
+                store=store, email__in=emails[start : start + _CHUNK]
+            ).values_list("email", "id")
+        )
+    for customer in customers:
+        customer.pk = ids[customer.email]
+        customer._state.adding = False
 
 
 def resolve_order_customers(
@@ -137,24 +164,15 @@ def resolve_order_customers(
                 changed[customer.pk] = customer
         resolved.append(customer)
 
-    Customer.objects.bulk_create(new, batch_size=500)
+    _insert_new(store, new)
     if changed:
         now = clock.now()
         for customer in changed.values():
-            customer.updated_at = now  # bulk_update does not apply auto_now
-        Customer.objects.bulk_update(
-            list(changed.values()),
-            [
-                *_FILLABLE,
-                "external_id",
-                "is_registered",
-                "first_seen_at",
-                "marketing_consent",
-                "consent_source",
-                "consent_at",
-                "updated_at",
-            ],
-            batch_size=500,
+            customer.updated_at = now
+        update_rows(
+            model=Customer,
+            fields=_UPDATED,
+            rows=[{f: getattr(c, f) for f in ("id", *_UPDATED)} for c in changed.values()],
         )
     for row in consent_rows:
         row.customer_id = row.customer.pk
@@ -169,6 +187,7 @@ def resolve_order_customers(
             occurred_at=c.first_seen_at or clock.now(),
             payload={"email": c.email, "registered": c.is_registered, "backfill": backfill},
             dedupe_key=f"customer.created:{c.pk}",
+            subject_is_new=True,
         )
         for c in new
     ]

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from aftercare.core import clock
+from aftercare.core.bulk_rows import insert_rows, update_rows
 from aftercare.events.bus import EventDraft
 from aftercare.ingest.mirror.customers import resolve_order_customers
 from aftercare.ingest.mirror.result import Outcome
@@ -112,21 +113,21 @@ def _order_values(record: OrderRecord, customer_id: int | None) -> dict[str, Any
     }
 
 
-def _lines(order_id: int, record: OrderRecord) -> list[LineItem]:
+def _lines(order_id: int, record: OrderRecord) -> list[dict[str, Any]]:
     return [
-        LineItem(
-            order_id=order_id,
-            external_id=line.external_id,
-            product_external_id=line.product_external_id,
-            variation_external_id=line.variation_external_id,
-            name=line.name,
-            sku=line.sku,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            subtotal=line.subtotal,
-            total=line.total,
-            total_tax=line.total_tax,
-        )
+        {
+            "order_id": order_id,
+            "external_id": line.external_id,
+            "product_external_id": line.product_external_id,
+            "variation_external_id": line.variation_external_id,
+            "name": line.name,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "subtotal": line.subtotal,
+            "total": line.total,
+            "total_tax": line.total_tax,
+        }
         for line in record.lines
     ]
 
@@ -136,10 +137,12 @@ class _Batch:
 
     def __init__(self, store: Store, source: str, backfill: bool) -> None:
         self.store, self.source, self.backfill = store, source, backfill
-        self.lines: list[LineItem] = []
-        self.refunds: list[Refund] = []
-        self.moves: list[OrderStatusChange] = []
+        # Plain rows for insert_rows (no model instances: see core/bulk_insert.py).
+        self.lines: list[dict[str, Any]] = []
+        self.refunds: list[dict[str, Any]] = []
+        self.moves: list[dict[str, Any]] = []
         self.events: list[EventDraft] = []
+        self.new_order_ids: set[int] = set()
 
     def event(
         self,
@@ -162,6 +165,7 @@ class _Batch:
                 occurred_at=at,
                 payload=payload,
                 dedupe_key=f"{kind}:{order_id}:{dedupe}" if dedupe is not None else None,
+                subject_is_new=order_id in self.new_order_ids,
             )
         )
 
@@ -203,13 +207,13 @@ class _Batch:
             if refund.external_id in known:
                 continue
             self.refunds.append(
-                Refund(
-                    order_id=order_id,
-                    external_id=refund.external_id,
-                    amount=refund.amount,
-                    reason=refund.reason,
-                    created_at=refund.created_at,
-                )
+                {
+                    "order_id": order_id,
+                    "external_id": refund.external_id,
+                    "amount": refund.amount,
+                    "reason": refund.reason,
+                    "created_at": refund.created_at,
+                }
             )
             full = record.status == OrderStatus.REFUNDED or refunded >= record.total
             self.event(
@@ -247,6 +251,17 @@ def _existing(store: Store, external_ids: list[int]) -> dict[int, dict[str, Any]
         ):
             rows[row["external_id"]] = dict(row)
     return rows
+
+
+def _order_ids(store: Store, external_ids: list[int]) -> dict[int, int]:
+    ids: dict[int, int] = {}
+    for start in range(0, len(external_ids), _CHUNK):
+        ids.update(
+            Order.objects.filter(
+                store=store, external_id__in=external_ids[start : start + _CHUNK]
+            ).values_list("external_id", "id")
+        )
+    return ids
 
 
 def _known_refunds(order_ids: list[int]) -> dict[int, set[int]]:
@@ -301,8 +316,9 @@ def apply_orders(
     batch = _Batch(store, source, backfill)
     now = clock.now()
     batch.events.extend(customer_events)
-    new_orders: list[tuple[int, Order, int | None]] = []
-    updates: list[Order] = []
+    new_orders: list[tuple[int, dict[str, Any], int | None]] = []
+    updates: list[dict[str, Any]] = []
+    deleted_refunds: list[tuple[int, set[int]]] = []
     known_refunds = _known_refunds(
         [
             existing[records[i].external_id]["id"]
@@ -315,20 +331,16 @@ def apply_orders(
         values = _order_values(record, customer_id)
         row = existing.get(record.external_id)
         if row is None:
-            order = Order(store=store, external_id=record.external_id, source=source, **values)
-            new_orders.append((index, order, customer_id))
+            values.update(store_id=store.pk, external_id=record.external_id, source=source)
+            new_orders.append((index, values, customer_id))
             outcomes[index] = Outcome.CREATED
             continue
         order_id = row["id"]
-        order = Order(
-            id=order_id,
-            store=store,
-            external_id=record.external_id,
-            source=source,
-            updated_at=now,
-            **values,
-        )
-        updates.append(order)
+        values.update(id=order_id, updated_at=now)
+        updates.append(values)
+        gone = known_refunds.get(order_id, set()) - {r.external_id for r in record.refunds}
+        if gone:
+            deleted_refunds.append((order_id, gone))
         outcomes[index] = Outcome.UPDATED
         for move in status_moves(
             old=row["status"],
@@ -338,14 +350,14 @@ def apply_orders(
             modified=record.date_modified,
         ):
             batch.moves.append(
-                OrderStatusChange(
-                    order_id=order_id,
-                    from_status=move.from_status,
-                    to_status=move.to_status,
-                    changed_at=move.at,
-                    inferred=move.inferred,
-                    source=source,
-                )
+                {
+                    "order_id": order_id,
+                    "from_status": move.from_status,
+                    "to_status": move.to_status,
+                    "changed_at": move.at,
+                    "inferred": move.inferred,
+                    "source": source,
+                }
             )
             batch.event(
                 "order.status_changed",
@@ -375,23 +387,26 @@ def apply_orders(
         )
         batch.lines.extend(_lines(order_id, record))
 
-    Order.objects.bulk_create([order for _, order, _ in new_orders], batch_size=500)
-    for index, order, customer_id in new_orders:
+    insert_rows(model=Order, rows=[values for _, values, _ in new_orders])
+    new_ids = _order_ids(store, [records[index].external_id for index, _, _ in new_orders])
+    batch.new_order_ids = set(new_ids.values())
+    for index, _, customer_id in new_orders:
         record = records[index]
-        batch.lines.extend(_lines(order.pk, record))
+        order_id = new_ids[record.external_id]
+        batch.lines.extend(_lines(order_id, record))
         batch.moves.append(
-            OrderStatusChange(
-                order_id=order.pk,
-                from_status="",
-                to_status=record.status,
-                changed_at=record.date_created,
-                inferred=False,
-                source=source,
-            )
+            {
+                "order_id": order_id,
+                "from_status": "",
+                "to_status": record.status,
+                "changed_at": record.date_created,
+                "inferred": False,
+                "source": source,
+            }
         )
         batch.event(
             "order.created",
-            order.pk,
+            order_id,
             customer_id,
             record.date_created,
             {
@@ -405,36 +420,25 @@ def apply_orders(
             dedupe="",
         )
         batch.milestones(
-            order_id=order.pk,
+            order_id=order_id,
             customer_id=customer_id,
             record=record,
             was_paid=False,
             old_status=None,
         )
-        batch.refunds_of(order_id=order.pk, customer_id=customer_id, record=record, known=set())
+        batch.refunds_of(order_id=order_id, customer_id=customer_id, record=record, known=set())
 
     if updates:
-        Order.objects.bulk_update(updates, [*_ORDER_FIELDS, "updated_at"], batch_size=200)
-        updated_ids = [o.pk for o in updates]
+        update_rows(model=Order, fields=[*_ORDER_FIELDS, "updated_at"], rows=updates)
+        updated_ids = [o["id"] for o in updates]
         for start in range(0, len(updated_ids), _CHUNK):
             LineItem.objects.filter(order_id__in=updated_ids[start : start + _CHUNK]).delete()
-        _drop_deleted_refunds(updates, records, to_apply)
-    LineItem.objects.bulk_create(batch.lines, batch_size=1000)
-    Refund.objects.bulk_create(batch.refunds, batch_size=500)
-    OrderStatusChange.objects.bulk_create(batch.moves, batch_size=1000)
+        for order_id, gone in deleted_refunds:  # refunds the shop deleted left the list
+            Refund.objects.filter(order_id=order_id, external_id__in=gone).delete()
+    insert_rows(model=LineItem, rows=batch.lines)
+    insert_rows(model=Refund, rows=batch.refunds)
+    insert_rows(model=OrderStatusChange, rows=batch.moves)
     return outcomes, batch.events
-
-
-def _drop_deleted_refunds(
-    updates: list[Order], records: Sequence[OrderRecord], to_apply: list[int]
-) -> None:
-    """A refund the shop deleted disappears from the order's `refunds` list."""
-    current = {
-        records[i].external_id: {r.external_id for r in records[i].refunds} for i in to_apply
-    }
-    for order in updates:
-        keep = current.get(order.external_id, set())
-        Refund.objects.filter(order_id=order.pk).exclude(external_id__in=keep).delete()
 
 
 def apply_refund_details(
