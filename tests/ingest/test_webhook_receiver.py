@@ -143,3 +143,18 @@ def test_duplicate_deliveries_with_one_delivery_id_are_all_stored(
         body = json.dumps(payload).encode()
         assert _post(client, store, body, secret=store.webhook_secret).status_code == 200
     assert WebhookDelivery.objects.count() == 2
+
+
+def test_a_rotated_webhook_secret_applies_at_once(client: Client, store: Store) -> None:
+    """Secrets are cached for speed; a signature that fails against the cache is checked
+    against the database before it is refused."""
+    from aftercare.stores.models import WooWebhook
+
+    hook = WooWebhook.objects.create(
+        store=store, woo_id=99, topic="order.updated", delivery_url="http://x/", secret="old"
+    )
+    body = json.dumps(woo_json("order.json")).encode()
+    assert _post(client, store, body, secret="old").status_code == 200
+    hook.secret = "new"
+    hook.save()
+    assert _post(client, store, body, secret="new").status_code == 200

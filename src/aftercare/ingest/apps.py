@@ -13,7 +13,7 @@ class IngestConfig(AppConfig):
         from aftercare.jobs import worker
 
         # The webhook inbox is its own durable queue: the worker drains it continuously.
-        worker.register_poller("ingest.webhook_inbox", processing.drain_inbox, every_seconds=0.5)
+        worker.register_poller("ingest.webhook_inbox", processing.drain_for, every_seconds=0.5)
         if settings.WOO_RECONCILE_MINUTES > 0:
             worker.register_periodic(
                 "ingest.reconcile",

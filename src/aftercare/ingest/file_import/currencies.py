@@ -1,0 +1,25 @@
+"""The currency codes an imported order may carry: ISO 4217 (current, plus the withdrawn codes
+old shop histories still hold) and the few non-ISO codes WooCommerce itself offers in its
+currency setting (BTC, GGP, IMP, IRT, JEP, PRB, RMB). A typo such as "EUO" or a currency symbol in
+the column is then caught at import time instead of polluting revenue figures.
+
+    "KRW" in CURRENCY_CODES
+"""
+
+from __future__ import annotations
+
+_ISO_4217 = """
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP
+BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB
+EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR
+MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB
+RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
+TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR
+XOF XPD XPF XPT XSU XUA YER ZAR ZMW ZWG
+"""
+# Withdrawn since 2000 but still found in order histories (WooCommerce lists several of them).
+_WITHDRAWN = "BYR CYP EEK HRK LTL LVL MRO MTL SIT SKK SLL STD VEB VEF ZMK ZWL"
+_WOOCOMMERCE_ONLY = "BTC GGP IMP IRT JEP PRB RMB"
+
+CURRENCY_CODES = frozenset((_ISO_4217 + _WITHDRAWN + " " + _WOOCOMMERCE_ONLY).split())

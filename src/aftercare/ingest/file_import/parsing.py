@@ -1,0 +1,138 @@
+"""Turning raw chunks into `OrderRecord`s and rejections — pure CPU work with no database, so it
+can run in worker processes while the importing process writes the previous batch:
+
+    for parsed in parsing.parsed_chunks(source.chunks(orders_per_chunk=2000),
+                                        file_format="ndjson", columns=None, workers=1):
+        parsed.records, parsed.rejections
+
+With `workers=0` everything runs inline (small files, tests). Chunks come back in file order, so
+batches land in file order and a crash leaves a prefix of the file imported. At most
+`2 * workers + 1` chunks are in flight: memory stays bounded however large the file is."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections import deque
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
+from typing import Any
+
+from aftercare.ingest.file_import.checks import check_order
+from aftercare.ingest.file_import.generic_columns import Columns, to_woo_order
+from aftercare.ingest.file_import.readers import RawChunk, Rejection
+from aftercare.ingest.woo_mapping import MappingError, OrderRecord, parse_order
+
+# A chunk parses in well under a second; a worker silent for this long has died (the pool
+# replaces a dead worker but loses its task).
+_WORKER_TIMEOUT = 600
+# What garbage input can raise inside parse_order besides MappingError (e.g. int() of a dict in a
+# refund line): one bad order must not end a million-row import, so these become rejections too.
+_BAD_INPUT = (ValueError, TypeError, AttributeError, KeyError, ArithmeticError, RecursionError)
+
+
+@dataclass(slots=True)
+class ParsedChunk:
+    records: list[OrderRecord] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # first line of each record
+    row_counts: list[int] = field(default_factory=list)  # file rows of each record
+    rejections: list[Rejection] = field(default_factory=list)
+    rows: int = 0
+    end_offset: int = 0
+
+
+def _json_reason(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg} (column {exc.colno})"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not valid UTF-8"
+    return "invalid JSON: nested too deeply"
+
+
+def _order(payload: Any) -> OrderRecord:
+    if isinstance(payload, list):
+        raise MappingError(
+            "a JSON array, not an order object: put one order per line (jq -c '.[]' page.json)"
+        )
+    if not isinstance(payload, dict):
+        raise MappingError(f"expected an order object, got {type(payload).__name__}")
+    record = parse_order(payload)
+    check_order(record, payload)
+    return record
+
+
+def _parse_ndjson(chunk: RawChunk, parsed: ParsedChunk) -> None:
+    for line, raw in chunk.items:
+        try:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            parsed.rejections.append(Rejection(line=line, reason=_json_reason(exc)))
+            continue
+        try:
+            record = _order(payload)
+        except _BAD_INPUT as exc:
+            parsed.rejections.append(Rejection(line=line, reason=str(exc) or repr(exc)))
+            continue
+        parsed.records.append(record)
+        parsed.lines.append(line)
+        parsed.row_counts.append(1)
+
+
+def _describe(order_id: str, lines: list[int]) -> str:
+    if len(lines) == 1:
+        return f"order {order_id}"
+    if lines == list(range(lines[0], lines[0] + len(lines))):
+        return f"order {order_id} (lines {lines[0]}-{lines[-1]})"
+    return f"order {order_id} (lines {', '.join(map(str, lines))})"
+
+
+def _parse_csv(chunk: RawChunk, parsed: ParsedChunk, columns: Columns) -> None:
+    for order_id, rows in chunk.items:
+        lines = [line for line, _ in rows]
+        try:
+            record = _order(to_woo_order(columns, rows))
+        except _BAD_INPUT as exc:
+            reason = f"{_describe(order_id, lines)}: {exc}"
+            parsed.rejections.append(Rejection(line=lines[0], reason=reason, rows=len(rows)))
+            continue
+        parsed.records.append(record)
+        parsed.lines.append(lines[0])
+        parsed.row_counts.append(len(rows))
+
+
+def parse_chunk(chunk: RawChunk, file_format: str, columns: Columns | None) -> ParsedChunk:
+    """Parse one chunk. Positional arguments: it is sent to worker processes as is."""
+    parsed = ParsedChunk(
+        rejections=list(chunk.rejections), rows=chunk.rows, end_offset=chunk.end_offset
+    )
+    if file_format == "csv":
+        assert columns is not None
+        _parse_csv(chunk, parsed, columns)
+    else:
+        _parse_ndjson(chunk, parsed)
+    parsed.rejections.sort(key=lambda rejection: rejection.line)
+    return parsed
+
+
+def parsed_chunks(
+    chunks: Iterator[RawChunk], *, file_format: str, columns: Columns | None, workers: int
+) -> Generator[ParsedChunk, None, None]:
+    """Parse `chunks` in order, inline or on `workers` processes. Close the generator (or let
+    it finish) to stop the workers."""
+    if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
+        for chunk in chunks:
+            yield parse_chunk(chunk, file_format, columns)
+        return
+    # fork: the workers start in milliseconds with everything imported, and never re-run the
+    # caller's __main__ (spawn and forkserver do, which breaks any script without a main guard).
+    # They touch no database connection they inherit and leave through os._exit.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes=workers) as pool:
+        pending: deque[AsyncResult[ParsedChunk]] = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(parse_chunk, (chunk, file_format, columns)))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().get(timeout=_WORKER_TIMEOUT)
+        while pending:
+            yield pending.popleft().get(timeout=_WORKER_TIMEOUT)
