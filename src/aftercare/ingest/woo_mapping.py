@@ -578,7 +578,7 @@ def parse_coupon(payload: Any) -> CouponRecord:
         amount=_money(coupon.get("amount"), "amount"),
         date_expires=_when(coupon, "date_expires"),
         usage_count=int(coupon.get("usage_count") or 0),
-        usage_limit=int(limit) if limit not in (None, "") else None,
+        usage_limit=int(limit) if limit is not None and limit != "" else None,
         email_restrictions=[
             normalise_email(e) for e in coupon.get("email_restrictions") or [] if normalise_email(e)
         ],

@@ -64,7 +64,8 @@ def retry_after(response: httpx.Response) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    seconds: float = (when - datetime.now(UTC)).total_seconds()
+    return max(0.0, seconds)
 
 
 def rest_index(response: httpx.Response) -> Any:
