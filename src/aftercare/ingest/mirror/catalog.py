@@ -55,6 +55,30 @@ def _upsert(
     return Outcome.UPDATED, row
 
 
+def _change_event(
+    *,
+    store: Store,
+    kind: str,
+    outcome: Outcome,
+    row: Any,
+    at: datetime | None,
+    payload: dict[str, Any],
+) -> list[EventDraft]:
+    """`<kind>.created` / `<kind>.updated` for a row that changed; nothing otherwise."""
+    if outcome not in (Outcome.CREATED, Outcome.UPDATED):
+        return []
+    return [
+        EventDraft(
+            store_id=store.pk,
+            type=f"{kind}.{outcome.value}",
+            subject_type=kind,
+            subject_id=row.pk,
+            occurred_at=at or clock.now(),
+            payload=payload,
+        )
+    ]
+
+
 def apply_products(
     *, store: Store, records: Sequence[ProductRecord], backfill: bool = False
 ) -> tuple[list[Outcome], list[EventDraft]]:
@@ -93,23 +117,22 @@ def apply_products(
                 if outcome is Outcome.UNCHANGED:
                     outcome = Outcome.UPDATED
         outcomes.append(outcome)
-        if outcome in (Outcome.CREATED, Outcome.UPDATED):
-            drafts.append(
-                EventDraft(
-                    store_id=store.pk,
-                    type=f"product.{outcome.value}",
-                    subject_type="product",
-                    subject_id=product.pk,
-                    occurred_at=record.date_modified or clock.now(),
-                    payload={
-                        "name": record.name,
-                        "sku": record.sku,
-                        "price": str(record.price),
-                        "stock_status": record.stock_status,
-                        "backfill": backfill,
-                    },
-                )
+        drafts.extend(
+            _change_event(
+                store=store,
+                kind="product",
+                outcome=outcome,
+                row=product,
+                at=record.date_modified,
+                payload={
+                    "name": record.name,
+                    "sku": record.sku,
+                    "price": str(record.price),
+                    "stock_status": record.stock_status,
+                    "backfill": backfill,
+                },
             )
+        )
     return outcomes, drafts
 
 
@@ -137,21 +160,20 @@ def apply_coupons(
             },
         )
         outcomes.append(outcome)
-        if outcome in (Outcome.CREATED, Outcome.UPDATED):
-            drafts.append(
-                EventDraft(
-                    store_id=store.pk,
-                    type=f"coupon.{outcome.value}",
-                    subject_type="coupon",
-                    subject_id=coupon.pk,
-                    occurred_at=record.date_modified or clock.now(),
-                    payload={
-                        "code": record.code,
-                        "usage_count": record.usage_count,
-                        "backfill": backfill,
-                    },
-                )
+        drafts.extend(
+            _change_event(
+                store=store,
+                kind="coupon",
+                outcome=outcome,
+                row=coupon,
+                at=record.date_modified,
+                payload={
+                    "code": record.code,
+                    "usage_count": record.usage_count,
+                    "backfill": backfill,
+                },
             )
+        )
     return outcomes, drafts
 
 
