@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from aftercare.ingest.file_import.currencies import CURRENCY_CODES
-from aftercare.ingest.woo_mapping import MappingError, OrderRecord
+from aftercare.ingest.woo_mapping import MappingError
+from aftercare.ingest.woo_records import OrderRecord
 
 MAX_ID = 2**63 - 1  # BIGINT
 MAX_QUANTITY = 2**31 - 1  # INTEGER

@@ -22,7 +22,8 @@ from typing import Any
 from aftercare.ingest.file_import.checks import check_order
 from aftercare.ingest.file_import.generic_columns import Columns, to_woo_order
 from aftercare.ingest.file_import.readers import RawChunk, Rejection
-from aftercare.ingest.woo_mapping import MappingError, OrderRecord, parse_order
+from aftercare.ingest.woo_mapping import MappingError, parse_order
+from aftercare.ingest.woo_records import OrderRecord
 
 # A chunk parses in well under a second; a worker silent for this long has died (the pool
 # replaces a dead worker but loses its task).

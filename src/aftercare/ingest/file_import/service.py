@@ -30,7 +30,7 @@ from aftercare.ingest import mirror
 from aftercare.ingest.file_import import parsing, readers
 from aftercare.ingest.file_import.readers import Rejection
 from aftercare.ingest.models import ImportRun
-from aftercare.ingest.woo_mapping import OrderRecord
+from aftercare.ingest.woo_records import OrderRecord
 from aftercare.stores.models import Store
 
 MAX_STORED_REJECTIONS = 1000

@@ -22,7 +22,7 @@ from aftercare.catalog.models import Coupon, Product
 from aftercare.events import bus
 from aftercare.ingest.mirror import catalog, customers, orders
 from aftercare.ingest.mirror.result import ApplyResult, Outcome
-from aftercare.ingest.woo_mapping import (
+from aftercare.ingest.woo_records import (
     CouponRecord,
     CustomerRecord,
     OrderRecord,

@@ -13,7 +13,7 @@ from aftercare.catalog.models import Category, Coupon, Product, ProductReview
 from aftercare.core import clock
 from aftercare.events.bus import EventDraft
 from aftercare.ingest.mirror.result import Outcome
-from aftercare.ingest.woo_mapping import CategoryRecord, CouponRecord, ProductRecord, ReviewRecord
+from aftercare.ingest.woo_records import CategoryRecord, CouponRecord, ProductRecord, ReviewRecord
 from aftercare.stores.models import Store
 
 

@@ -18,7 +18,7 @@ from aftercare.customers.models import ConsentChange, ConsentState, Customer
 from aftercare.events.bus import EventDraft
 from aftercare.events.models import Event
 from aftercare.ingest.mirror.result import Outcome
-from aftercare.ingest.woo_mapping import CustomerIdentity, CustomerRecord
+from aftercare.ingest.woo_records import CustomerIdentity, CustomerRecord
 from aftercare.orders.models import Order
 from aftercare.stores.models import Store
 

@@ -22,7 +22,7 @@ from aftercare.core.bulk_rows import insert_rows, update_rows
 from aftercare.events.bus import EventDraft
 from aftercare.ingest.mirror.customers import resolve_order_customers
 from aftercare.ingest.mirror.result import Outcome
-from aftercare.ingest.woo_mapping import OrderRecord, RefundRecord
+from aftercare.ingest.woo_records import OrderRecord, RefundRecord
 from aftercare.orders.models import (
     PAID_STATUSES,
     LineItem,
