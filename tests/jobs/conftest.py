@@ -69,8 +69,13 @@ def scratch_db(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def run_cli(env: dict[str, str], *args: str, timeout: float = 120) -> str:
     """Run `aftercare <args>` in a subprocess; its stdout, or the failure with its output."""
+    return run_module(env, "aftercare.cli", *args, timeout=timeout)
+
+
+def run_module(env: dict[str, str], module: str, *args: str, timeout: float = 120) -> str:
+    """Run `python -m <module> <args>` from the checkout; its stdout, or fail with its output."""
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "aftercare.cli", *args],
+        [sys.executable, "-m", module, *args],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,
@@ -78,5 +83,5 @@ def run_cli(env: dict[str, str], *args: str, timeout: float = 120) -> str:
         timeout=timeout,
         check=False,
     )
-    assert done.returncode == 0, f"aftercare {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
+    assert done.returncode == 0, f"{module} {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
     return done.stdout

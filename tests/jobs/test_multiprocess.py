@@ -16,24 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.jobs.conftest import REPO_ROOT
+from tests.jobs.conftest import REPO_ROOT, run_module
 
 JOBS = 150
 WORKERS = 3
 
 
 def _runner(env: dict[str, str], *args: str, timeout: float = 120) -> str:
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "tests.jobs.mp_runner", *args],
-        env=env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert done.returncode == 0, f"mp_runner {args} failed:\n{done.stdout}{done.stderr}"
-    return done.stdout
+    return run_module(env, "tests.jobs.mp_runner", *args, timeout=timeout)
 
 
 @pytest.mark.slow

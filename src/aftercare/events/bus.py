@@ -87,8 +87,10 @@ def publish_many(drafts: Iterable[EventDraft]) -> int:
     # Facts nobody subscribes to (yet) are written without model instances (bulk_rows); those
     # with subscribers need their ids for the jobs, so they go through bulk_create.
     drafts = [*fresh, *unkeyed]
-    watched = [d for d in drafts if subscribers_for(d.type)]
-    plain = [d for d in drafts if not subscribers_for(d.type)]
+    watched: list[EventDraft] = []
+    plain: list[EventDraft] = []
+    for draft in drafts:
+        (watched if subscribers_for(draft.type) else plain).append(draft)
     insert_rows(model=Event, rows=[_row(d) for d in plain])
     created = Event.objects.bulk_create([Event(**_row(d)) for d in watched], batch_size=500)
     for event in created:
