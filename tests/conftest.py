@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from aftercare.stores.models import Store
 from tests.factories import StoreFactory
+from tests.smtp_server import SmtpSink, running_smtp_server
 
 
 @pytest.fixture
@@ -16,3 +20,16 @@ def store(db: None) -> Store:
 @pytest.fixture
 def other_store(db: None) -> Store:
     return StoreFactory(slug="globex", name="Globex Goods")
+
+
+@pytest.fixture
+def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
+    """A real SMTP server on loopback; Django's mail settings point at it for the test."""
+    with running_smtp_server() as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = sink.host
+        settings.EMAIL_PORT = sink.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        yield sink

@@ -42,9 +42,12 @@ INSTALLED_APPS = [
     "aftercare.catalog",
     "aftercare.orders",
     "aftercare.ingest",
+    "aftercare.analytics",
     "aftercare.demo",
+    "aftercare.privacy",
     "aftercare.api",
     "aftercare.dashboard",
+    "aftercare.portal",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "aftercare.dashboard.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -72,6 +76,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "aftercare.dashboard.shell.shell_context",
             ],
         },
     },
@@ -121,7 +127,24 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True  # serve straight from the apps without a collectstatic step
 
 LOGIN_URL = "dashboard:login"
-LOGIN_REDIRECT_URL = "dashboard:home"
+LOGIN_REDIRECT_URL = "dashboard:overview"
+AUTHENTICATION_BACKENDS = ["aftercare.stores.auth_backend.UsernameOrEmailBackend"]
+
+# Outgoing mail (password resets, fresh customer links; messaging adds its own senders). With no
+# SMTP host the embedded mode writes mails to the log instead of losing them silently.
+EMAIL_HOST = env.string("AFTERCARE_EMAIL_HOST", default="")
+EMAIL_PORT = env.integer("AFTERCARE_EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.string("AFTERCARE_EMAIL_USER", default="")
+EMAIL_HOST_PASSWORD = env.string("AFTERCARE_EMAIL_PASSWORD", default="")
+EMAIL_USE_TLS = env.boolean("AFTERCARE_EMAIL_STARTTLS", default=bool(EMAIL_HOST))
+EMAIL_TIMEOUT = 30
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env.string("AFTERCARE_EMAIL_FROM", default="Aftercare <aftercare@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The webhook receiver stores raw bodies; WooCommerce order bodies are a few KB, a big order
 # with hundreds of lines a few hundred KB. Anything larger is refused with 413.

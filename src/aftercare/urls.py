@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from aftercare.api.v1 import api
 from aftercare.core.health import healthz
@@ -14,5 +15,7 @@ urlpatterns = [
         woocommerce_webhook,
         name="woocommerce-webhook",
     ),
-    path("", include("aftercare.dashboard.urls")),
+    path("dashboard/", include("aftercare.dashboard.urls")),
+    path("c/", include("aftercare.portal.urls")),  # customer pages (signed links)
+    path("", RedirectView.as_view(pattern_name="dashboard:overview"), name="root"),
 ]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -82,32 +84,54 @@ def test_lists_show_only_the_tokens_store(
     assert mine_ids  # store A has data, so the checks above are not vacuous
 
 
-def _dashboard_store_urls() -> list[str]:
-    """Every dashboard URL that takes a store slug."""
-    urls = []
+def _dashboard_routes() -> list[tuple[str, list[str]]]:
+    """Every dashboard route (without the /dashboard/ prefix) and its path parameters."""
+    routes = []
     for pattern in get_resolver("aftercare.dashboard.urls").url_patterns:
         assert isinstance(pattern, URLPattern | URLResolver)
         route = str(pattern.pattern)
-        if "<slug:store_slug>" in route:
-            urls.append("/" + route.replace("<slug:store_slug>", "{slug}"))
-    return urls
+        params = re.findall(r"<(?:\w+:)?(\w+)>", route)
+        routes.append((route, params))
+    return routes
 
 
-def test_every_dashboard_store_page_is_404_for_another_stores_staff(
+def _fill(route: str, ids: dict[str, int]) -> str:
+    return "/dashboard/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), route)
+
+
+def test_every_dashboard_object_page_is_404_for_another_stores_manager(
     client: Client, store: Store, other_store: Store, token: str
 ) -> None:
-    urls = _dashboard_store_urls()
-    assert urls
-    owner_a = MembershipFactory(store=store).user
-    owner_b = MembershipFactory(store=other_store).user
-    for template in urls:
-        url = template.format(slug=store.slug)
-        client.force_login(owner_a)
+    """A manager of store B opening store A's objects by URL finds nothing (404, not 403)."""
+    ids = _objects(store)
+    object_routes = [
+        route for route, params in _dashboard_routes()
+        if params and all(p in ids for p in params)
+    ]
+    unknown = [route for route, params in _dashboard_routes() if set(params) - set(ids)
+               and not set(params) <= {"uidb64", "token", "job_id"}]
+    assert not unknown, f"add these parameters to _objects(): {unknown}"
+    assert len(object_routes) >= 2  # customer 360, order page
+    manager_a = MembershipFactory(store=store, role="manager").user
+    manager_b = MembershipFactory(store=other_store, role="manager").user
+    for route in object_routes:
+        url = _fill(route, ids)
+        client.force_login(manager_a)
         assert client.get(url).status_code == 200, url
-        client.force_login(owner_b)
+        client.force_login(manager_b)
         assert client.get(url).status_code == 404, url
 
 
-def test_dashboard_requires_login(client: Client, store: Store) -> None:
-    response = client.get(f"/s/{store.slug}/")
-    assert response.status_code == 302 and "/login/" in response["Location"]
+def test_every_dashboard_page_requires_login(client: Client, store: Store) -> None:
+    ids = {**_objects(store), "job_id": 1}
+    public = {"login/", "password-reset/", "password-reset/sent/", "password-reset/complete/"}
+    checked = 0
+    for route, params in _dashboard_routes():
+        if route in public or "uidb64" in params:
+            continue
+        response = client.get(_fill(route, ids))
+        assert response.status_code in {302, 405}, route
+        if response.status_code == 302:
+            assert "/dashboard/login/" in response["Location"], route
+            checked += 1
+    assert checked >= 3

@@ -5,6 +5,8 @@ class StoreErrorCode(StrEnum):
     SLUG_TAKEN = "store_slug_taken"
     INVALID_SLUG = "store_invalid_slug"
     UNKNOWN_STORE = "store_unknown"
+    INVALID_EMAIL = "staff_invalid_email"
+    INVALID_LANGUAGE = "staff_invalid_language"
     TOKEN_INVALID = "token_invalid"  # noqa: S105 - an error code
     WOO_UNREACHABLE = "woo_unreachable"
     WOO_UNAUTHORIZED = "woo_unauthorized"

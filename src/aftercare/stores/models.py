@@ -3,10 +3,23 @@ how it is connected to WooCommerce (WooConnection, WooWebhook)."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 
 from aftercare.core.encryption import EncryptedTextField
+
+
+def default_languages() -> list[str]:
+    return ["en"]
+
+
+class ConsentMode(models.TextChoices):
+    # opt-in: marketing only to customers who said yes (EU/UK, Korea, Japan; the default).
+    # opt-out: soft opt-in, buyers get marketing until they unsubscribe (e.g. US CAN-SPAM).
+    OPT_IN = "opt-in", "Opt-in"
+    OPT_OUT = "opt-out", "Opt-out (soft opt-in)"
 
 
 class Store(models.Model):
@@ -19,6 +32,24 @@ class Store(models.Model):
     # one we registered (webhooks created by hand in WooCommerce with this secret).
     webhook_secret = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Settings staff edit on the dashboard's settings pages. Messaging reads the sender and the
+    # marketing rules; the customer pages read the branding.
+    sender_name = models.CharField(max_length=100, blank=True)
+    sender_email = models.EmailField(blank=True)
+    reply_to_email = models.EmailField(blank=True)
+    # Languages the store writes to its customers in; a customer's own locale wins when listed.
+    languages = models.JSONField(default=default_languages)
+    consent_mode = models.CharField(
+        max_length=8, choices=ConsentMode.choices, default=ConsentMode.OPT_IN
+    )
+    marketing_cap_hours = models.PositiveIntegerField(default=16)  # ≤ 1 marketing email per N h
+    quiet_hours_start = models.TimeField(default=datetime.time(21, 0))  # customer's local time
+    quiet_hours_end = models.TimeField(default=datetime.time(8, 0))
+    brand_color = models.CharField(max_length=7, default="#1d5fd1")  # #rrggbb
+    logo_url = models.URLField(max_length=500, blank=True)
+    # Whether agents see revenue figures (overview money, reports); owners and managers always do.
+    agents_see_revenue = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.slug
@@ -94,3 +125,15 @@ class WooWebhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.woo_id}"
+
+
+class StaffProfile(models.Model):
+    """Per-user preferences of a staff member (the dashboard's language)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    language = models.CharField(max_length=10, blank=True)  # "" = the browser's choice
+
+    def __str__(self) -> str:
+        return f"profile of user {self.user_id}"

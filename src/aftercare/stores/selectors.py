@@ -9,7 +9,7 @@ from aftercare.core import clock
 from aftercare.core.errors import NotFound
 from aftercare.stores import tokens
 from aftercare.stores.errors import StoreErrorCode
-from aftercare.stores.models import ApiToken, StaffMembership, Store, WooWebhook
+from aftercare.stores.models import ApiToken, StaffMembership, StaffProfile, Store, WooWebhook
 
 
 def get_store_by_slug(*, slug: str) -> Store:
@@ -55,3 +55,11 @@ def webhook_secrets(*, store: Store, woo_webhook_id: int | None) -> list[str]:
     if store.webhook_secret:
         candidates.append(store.webhook_secret)
     return candidates
+
+
+def staff_language(*, user_id: int) -> str:
+    """The dashboard language a staff member chose, or "" for the browser's."""
+    return (
+        StaffProfile.objects.filter(user_id=user_id).values_list("language", flat=True).first()
+        or ""
+    )

@@ -14,7 +14,7 @@ from aftercare.core import clock
 from aftercare.core.errors import Conflict, InvalidInput
 from aftercare.stores import tokens
 from aftercare.stores.errors import StoreErrorCode
-from aftercare.stores.models import ApiToken, StaffMembership, StaffRole, Store
+from aftercare.stores.models import ApiToken, StaffMembership, StaffProfile, StaffRole, Store
 
 
 def new_webhook_secret() -> str:
@@ -91,3 +91,40 @@ def create_staff_user(
     if user is None:
         user = user_model.objects.create_user(username=username, email=email, password=password)
     return add_staff(store=store, user=user, role=role)
+
+
+@transaction.atomic
+def create_staff_member(
+    *,
+    store: Store,
+    email: str,
+    role: StaffRole,
+    password: str | None = None,
+    language: str = "",
+) -> StaffMembership:
+    """Give `email` a role in `store`, creating the user (username = the email) when needed.
+
+    An existing user keeps their password unless `password` is given (an operator resetting it
+    from the command line). Without a password a new user can only sign in after a reset by email.
+    """
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput(f"{email!r} is not an email address", code=StoreErrorCode.INVALID_EMAIL)
+    user_model = get_user_model()
+    user = (
+        user_model.objects.filter(username=email).first()
+        or user_model.objects.filter(email__iexact=email).first()
+    )
+    if user is None:
+        user = user_model.objects.create_user(username=email, email=email, password=password)
+    elif password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    if language:
+        set_staff_language(user_id=int(user.pk), language=language)
+    return add_staff(store=store, user=user, role=role)
+
+
+def set_staff_language(*, user_id: int, language: str) -> None:
+    """Remember the dashboard language of a staff member ("" = follow the browser)."""
+    StaffProfile.objects.update_or_create(user_id=user_id, defaults={"language": language})
