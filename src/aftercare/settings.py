@@ -150,6 +150,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # with hundreds of lines a few hundred KB. Anything larger is refused with 413.
 WEBHOOK_MAX_BODY_BYTES = env.integer("AFTERCARE_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+# Webhook deliveries applied per transaction by the worker (0 = automatic: 40 on SQLite, so the
+# receiver never waits long for the database lock; 500 on PostgreSQL).
+INBOX_APPLY_CHUNK = env.integer("AFTERCARE_INBOX_APPLY_CHUNK", default=0)
 
 # Background jobs. EAGER runs handlers inline at commit (tests of single behaviours); the worker
 # is the production path.

@@ -133,3 +133,20 @@ def test_requeue_reapplies_dead_deliveries(store: Store) -> None:
     assert processing.requeue(store=store) == 1
     dead.refresh_from_db()
     assert dead.status == DeliveryStatus.RECEIVED
+
+
+def test_small_transactions_keep_receive_order_across_chunks(store: Store, settings: Any) -> None:
+    """The worker applies a backlog in short transactions (SQLite: the receiver must not wait
+    long for the lock); splitting a resource's deliveries into chunks keeps their order, so a
+    create in one chunk and its update in the next end as the update."""
+    settings.INBOX_APPLY_CHUNK = 2
+    for n in range(5):
+        _store_delivery(store, _order(id=100 + n, status="processing"))
+    _store_delivery(store, _order(id=100, status="completed",
+                                  date_modified_gmt="2026-11-23T09:00:00"))
+    _store_delivery(store, _order(id=104, total="lots"))  # poison, alone in the last chunk
+    assert processing.drain_inbox() == 7
+    assert Order.objects.get(store=store, external_id=100).status == "completed"
+    assert Order.objects.filter(store=store, external_id__range=(100, 104)).count() == 5
+    statuses = list(WebhookDelivery.objects.order_by("id").values_list("status", flat=True))
+    assert statuses == [DeliveryStatus.PROCESSED] * 6 + [DeliveryStatus.DEAD]
