@@ -44,3 +44,16 @@ def hang_once(*, marker: str) -> None:
         time.sleep(120)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {RUNS_TABLE} (n, pid) VALUES (%s, %s)", [-1, os.getpid()])  # noqa: S608
+
+
+@task(kind="tests.slow_claim_check")
+def slow_claim_check(*, seconds: float) -> None:
+    """Run longer than a lease while another worker keeps trying to claim due jobs: the
+    heartbeat must keep this job out of their hands."""
+    from aftercare.jobs import services
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        stolen = services.claim_due(worker_id="thief", limit=10)
+        assert not stolen, f"a running job was claimed by another worker: {stolen}"
+        time.sleep(0.3)

@@ -293,3 +293,15 @@ def test_describe_error_names_the_type_and_message_only() -> None:
 
 def clock_now() -> datetime:
     return datetime.now(tz=UTC)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_longer_than_its_lease_keeps_it_while_it_runs(settings: object) -> None:
+    """The heartbeat renews the lease of a running job, so a long job is not taken over by a
+    second worker while the first is still working on it."""
+    settings.JOBS_LEASE_SECONDS = 1  # type: ignore[attr-defined]  # renewed every 0.5 s; the job runs 2.5 s
+    job = handlers.slow_claim_check.enqueue(seconds=2.5)
+    assert services.run_due(worker_id="w1", limit=1) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.attempts == 1 and job.attempt_rows.count() == 1

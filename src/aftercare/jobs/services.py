@@ -34,7 +34,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 
 from aftercare.core import clock
-from aftercare.jobs import registry, rules
+from aftercare.jobs import heartbeat, registry, rules
 from aftercare.jobs.errors import OpenDuplicate
 from aftercare.jobs.models import AttemptOutcome, Job, JobAttempt, JobStatus
 
@@ -178,7 +178,8 @@ def run_job(*, job: Job) -> AttemptOutcome | None:
         kwargs = dict(job.payload)
         if job.store_id is not None:
             kwargs["store_id"] = job.store_id
-        handler.call(**kwargs)
+        with heartbeat.renewing(job_id=job.pk, lease_id=job.lease_id):
+            handler.call(**kwargs)
     except Exception as exc:
         error = exc
         log.warning("job %s (%s) attempt %s failed", job.pk, job.kind, job.attempts, exc_info=exc)
