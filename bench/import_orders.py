@@ -116,7 +116,8 @@ def _wrap_phases(timings: Counter[str]) -> None:
     woo_mapping._digest = timed("  woo_mapping._digest (content hash)", woo_mapping._digest)
     customers._load = timed("  customers._load (existing customers)", customers._load)
     for module in (orders, customers, bus):
-        for name in ("insert_rows", "update_rows"):
+        for name in ("insert_rows", "update_rows", "insert_tuples", "insert_returning",
+                     "insert_returning_ids"):  # fmt: skip
             if hasattr(module, name):
                 setattr(module, name, _per_model(timed, name, getattr(module, name)))
     original_executemany = CursorWrapper.executemany
@@ -180,7 +181,12 @@ def _import(
 
 
 def _ceiling(
-    args: argparse.Namespace, path: Path, store_id: int, *, sqlite_copy: Path | None
+    args: argparse.Namespace,
+    path: Path,
+    store_id: int,
+    *,
+    sqlite_copy: Path | None,
+    copy: bool = False,
 ) -> CeilingStats:
     now = datetime.now(tz=UTC)
     if sqlite_copy is not None:
@@ -198,7 +204,8 @@ def _ceiling(
     else:
         import psycopg
 
-        connection = psycopg.connect(_with_db(args.database_url, f"{args.db_name}_ceiling"))
+        suffix = "_ceiling_copy" if copy else "_ceiling"
+        connection = psycopg.connect(_with_db(args.database_url, f"{args.db_name}{suffix}"))
         placeholder = "%s"
 
         def when(value: str | None) -> str | None:
@@ -214,12 +221,18 @@ def _ceiling(
             store_id=store_id,
             when=when,
             now=stamp,
+            copy=copy,
         )
     finally:
         connection.close()
 
 
-def _report(args: argparse.Namespace, result: dict[str, Any], ceiling: CeilingStats | None) -> None:
+def _report(
+    args: argparse.Namespace,
+    result: dict[str, Any],
+    ceiling: CeilingStats | None,
+    copy_ceiling: CeilingStats | None = None,
+) -> None:
     seconds = result["seconds"]
     engine = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\n== import: {engine}, {result['rows']:,} orders, batch {args.batch_size}")
@@ -233,10 +246,14 @@ def _report(args: argparse.Namespace, result: dict[str, Any], ceiling: CeilingSt
           f"(other processes on this {os.cpu_count()}-core box)")  # fmt: skip
     print(f"   peak RSS: importer {result['rss_self']:,.0f} MB, "
           f"largest parse worker {result['rss_children']:,.0f} MB")  # fmt: skip
-    if ceiling is None:
-        return
+    for how, stats in (("executemany", ceiling), ("COPY", copy_ceiling)):
+        if stats is not None:
+            _report_ceiling(engine, how, seconds, stats)
+
+
+def _report_ceiling(engine: str, how: str, seconds: float, ceiling: CeilingStats) -> None:
     write = sum(ceiling.write_seconds.values())
-    print(f"== ceiling: bare executemany of the same rows ({engine}, no Django)")
+    print(f"== ceiling: bare {how} of the same rows ({engine}, no Django)")
     print(f"   end to end (read + json.loads + rows + writes): {ceiling.seconds:.1f} s, "
           f"{ceiling.orders / ceiling.seconds:,.0f} orders/s")  # fmt: skip
     print(f"   writes only: {write:.1f} s; orders + line items only: "
@@ -276,6 +293,7 @@ def main() -> None:
         args.db_name = urlsplit(args.database_url).path.lstrip("/") or "aftercare_bench"
         _pg_admin(args.database_url, f'DROP DATABASE IF EXISTS "{args.db_name}"',
                   f'DROP DATABASE IF EXISTS "{args.db_name}_ceiling"',
+                  f'DROP DATABASE IF EXISTS "{args.db_name}_ceiling_copy"',
                   f'CREATE DATABASE "{args.db_name}"')  # fmt: skip
         os.environ["DATABASE_URL"] = _with_db(args.database_url, args.db_name)
     else:
@@ -298,8 +316,9 @@ def main() -> None:
         # The ceiling gets a copy of the migrated, empty schema: same tables, indexes, FKs.
         ceiling_db = tmp / "ceiling.sqlite3"
         if args.database_url:
-            copy = f'CREATE DATABASE "{args.db_name}_ceiling" TEMPLATE "{args.db_name}"'
-            _pg_admin(args.database_url, copy)
+            for suffix in ("_ceiling", "_ceiling_copy"):
+                template = f'CREATE DATABASE "{args.db_name}{suffix}" TEMPLATE "{args.db_name}"'
+                _pg_admin(args.database_url, template)
         else:
             shutil.copy(sqlite_db, ceiling_db)
         result = _import(args, path, store_id, timings)
@@ -316,12 +335,16 @@ def main() -> None:
                 store_id,
                 sqlite_copy=None if args.database_url else ceiling_db,
             )
-        _report(args, result, ceiling)
+        copy_ceiling = None
+        if not args.no_ceiling and args.database_url:
+            copy_ceiling = _ceiling(args, path, store_id, sqlite_copy=None, copy=True)
+        _report(args, result, ceiling, copy_ceiling)
     finally:
         connections.close_all()
         if args.database_url:
             _pg_admin(args.database_url, f'DROP DATABASE IF EXISTS "{args.db_name}"',
-                      f'DROP DATABASE IF EXISTS "{args.db_name}_ceiling"')  # fmt: skip
+                      f'DROP DATABASE IF EXISTS "{args.db_name}_ceiling"',
+                      f'DROP DATABASE IF EXISTS "{args.db_name}_ceiling_copy"')  # fmt: skip
         if args.keep:
             print(f"kept {tmp}")
         else:

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from aftercare.customers.models import Customer
 from aftercare.events.models import Event
 from aftercare.ingest import mirror
-from aftercare.ingest.file_import import parsing, service
+from aftercare.ingest.file_import import parsing, readers, service
 from aftercare.ingest.file_import.errors import ImportFileError
 from aftercare.ingest.models import ImportRun
 from aftercare.orders.models import LineItem, Order, Refund
@@ -395,3 +396,55 @@ def test_command_exits_1_when_nothing_could_be_read(
         _command("orders", *make_args(tmp_path))
     assert raised.value.returncode == 1
     assert not Order.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# the fast paths: parse workers, pickling, SQLite PRAGMAs
+
+
+def test_reimport_through_a_parse_worker_is_a_no_op_with_the_same_hashes(
+    store: Store, tmp_path: Path
+) -> None:
+    """Records that come back from a worker (parsing._DISPATCH pickling) hash and apply exactly
+    like inline ones: a second run of the file, inline, changes nothing and adds no event."""
+    lines = [_order(n, status="completed") for n in range(1, 12)]
+    path = _ndjson(tmp_path / "o.ndjson", lines)
+    first = service.import_orders(store=store, path=path, batch_size=4, parse_workers=1)
+    hashes = dict(Order.objects.values_list("external_id", "content_hash"))
+    events, customers = Event.objects.count(), Customer.objects.count()
+    assert first.orders_applied == 11 and events > 11
+
+    again = service.import_orders(store=store, path=path, batch_size=5, parse_workers=0)
+
+    assert (again.orders_applied, again.rows_rejected) == (0, 0)
+    assert dict(Order.objects.values_list("external_id", "content_hash")) == hashes
+    assert (Event.objects.count(), Customer.objects.count()) == (events, customers)
+    assert LineItem.objects.count() == 22 and Refund.objects.count() == 11
+
+
+def test_worker_records_equal_inline_records(tmp_path: Path) -> None:
+    path = _ndjson(tmp_path / "o.ndjson", [_order(n) for n in range(1, 4)] + ["[1]"])
+    source = readers.open_source(path, file_format=None)
+    (chunk,) = source.chunks(orders_per_chunk=10)
+    inline = parsing.parse_chunk(chunk, "ndjson", None)
+    packed = parsing._unpack(parsing.parse_packed(chunk, "ndjson", None))
+    assert packed == inline and packed.records[0].content_hash == inline.records[0].content_hash
+    assert [r.line for r in packed.rejections] == [4]
+
+
+def test_sqlite_pragmas_are_restored_after_an_import(store: Store, tmp_path: Path) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite PRAGMAs")
+
+    def pragmas() -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            cache = cursor.fetchone()[0]
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return cache, cursor.fetchone()[0]
+
+    before = pragmas()
+    seen: list[tuple[int, int]] = []
+    path = _ndjson(tmp_path / "o.ndjson", [_order(1)])
+    service.import_orders(store=store, path=path, progress=lambda _: seen.append(pragmas()))
+    assert seen[0] == (-262144, 10000) and pragmas() == before

@@ -2,9 +2,24 @@
 one that knows a fact publishes it, subscribers get a job per event in the same transaction.
 
     bus.subscribe("order.completed", flows_tasks.on_order_completed)   # in AppConfig.ready()
+    bus.subscribe("order.*", loyalty_tasks.on_order, history=History.SKIP)
     bus.publish_many([EventDraft(store_id=…, type="order.completed", …)])
 
 A subscriber is anything with `.enqueue(*, store_id, event_id)` — a `jobs` task.
+
+History (events whose payload has `backfill: true`: initial sync, file import, demo) can be
+millions of events at once; one job per event and subscriber would double the import's writes
+and flood the queue. So each subscriber says what it wants of history when it subscribes:
+
+- `History.BATCH` (default): one job per published batch (`events.deliver_history`, written in
+  the same transaction as the events) that calls the subscriber's handler for each event in
+  turn, as `handler(store_id=…, event_id=…)` — the handler is the same as for live events. A
+  failed event fails the batch job, which retries (handlers are idempotent, as every job).
+  Needs a `jobs` task (with `.kind`); any other subscriber gets one job per event.
+- `History.EACH`: one job per event, exactly like live events.
+- `History.SKIP`: no job for history at all (flows: no "thank you" mail for a 2021 order).
+
+Live events (no `backfill`) always get one job per event and subscriber.
 """
 
 from __future__ import annotations
@@ -13,28 +28,47 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
-from aftercare.core.bulk_rows import insert_rows
+from aftercare.core.bulk_rows import insert_returning_ids, insert_tuples
 from aftercare.events.models import Event
+from aftercare.jobs import registry
+
+
+class History(StrEnum):
+    BATCH = "batch"
+    EACH = "each"
+    SKIP = "skip"
 
 
 class Subscriber(Protocol):
     def enqueue(self, *, store_id: int | None = None, **kwargs: Any) -> object: ...
 
 
-_subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+_subscribers: dict[str, list[tuple[Subscriber, History]]] = defaultdict(list)
 
 
-def subscribe(event_type: str, subscriber: Subscriber) -> None:
-    """Call from AppConfig.ready(). `event_type` may end in `.*` (e.g. "order.*")."""
-    if subscriber not in _subscribers[event_type]:
-        _subscribers[event_type].append(subscriber)
+def subscribe(event_type: str, subscriber: Subscriber, *, history: History = History.BATCH) -> None:
+    """Call from AppConfig.ready(). `event_type` may end in `.*` (e.g. "order.*"). `history`:
+    how events of history reach this subscriber (module docstring)."""
+    entries = _subscribers[event_type]
+    if all(existing is not subscriber for existing, _ in entries):
+        entries.append((subscriber, History(history)))
+
+
+def unsubscribe(event_type: str, subscriber: Subscriber) -> None:
+    """For tests that subscribe throwaway tasks."""
+    _subscribers[event_type] = [e for e in _subscribers[event_type] if e[0] is not subscriber]
+
+
+def _entries(event_type: str) -> list[tuple[Subscriber, History]]:
+    prefix = event_type.split(".", 1)[0]
+    return [*_subscribers.get(event_type, ()), *_subscribers.get(f"{prefix}.*", ())]
 
 
 def subscribers_for(event_type: str) -> list[Subscriber]:
-    prefix = event_type.split(".", 1)[0]
-    return [*_subscribers.get(event_type, ()), *_subscribers.get(f"{prefix}.*", ())]
+    return [subscriber for subscriber, _ in _entries(event_type)]
 
 
 @dataclass(slots=True)
@@ -84,29 +118,54 @@ def publish_many(drafts: Iterable[EventDraft]) -> int:
         fresh = [d for k, d in keyed.items() if k not in existing]
     else:
         fresh = []
-    # Facts nobody subscribes to (yet) are written without model instances (bulk_rows); those
-    # with subscribers need their ids for the jobs, so they go through bulk_create.
+    # Facts nobody subscribes to are written as plain rows (bulk_rows); those with subscribers
+    # need their ids for the jobs.
     drafts = [*fresh, *unkeyed]
-    watched: list[EventDraft] = []
     plain: list[EventDraft] = []
+    watched: list[EventDraft] = []
     for draft in drafts:
-        (watched if subscribers_for(draft.type) else plain).append(draft)
-    insert_rows(model=Event, rows=[_row(d) for d in plain])
-    created = Event.objects.bulk_create([Event(**_row(d)) for d in watched], batch_size=500)
-    for event in created:
-        for subscriber in subscribers_for(event.type):
-            subscriber.enqueue(store_id=event.store_id, event_id=event.pk)
+        (watched if _entries(draft.type) else plain).append(draft)
+    insert_tuples(model=Event, columns=_COLUMNS, rows=[_row(d) for d in plain])
+    if watched:
+        _enqueue(watched)
     return len(drafts)
 
 
-def _row(draft: EventDraft) -> dict[str, Any]:
-    return {
-        "store_id": draft.store_id,
-        "type": draft.type,
-        "subject_type": draft.subject_type,
-        "subject_id": draft.subject_id,
-        "customer_id": draft.customer_id,
-        "occurred_at": draft.occurred_at,
-        "payload": draft.payload,
-        "dedupe_key": draft.dedupe_key,
-    }
+_COLUMNS = (
+    "store_id", "type", "subject_type", "subject_id", "customer_id", "occurred_at", "payload",
+    "dedupe_key",
+)  # fmt: skip
+
+
+def _row(draft: EventDraft) -> tuple[Any, ...]:
+    return (
+        draft.store_id, draft.type, draft.subject_type, draft.subject_id, draft.customer_id,
+        draft.occurred_at, draft.payload, draft.dedupe_key,
+    )  # fmt: skip
+
+
+def _enqueue(watched: list[EventDraft]) -> None:
+    """Write `watched` and their subscribers' jobs: one per event and subscriber, except for
+    history that subscribers take in batches (or not at all)."""
+    ids = insert_returning_ids(model=Event, columns=_COLUMNS, rows=[_row(d) for d in watched])
+    batches: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for draft, event_id in zip(watched, ids, strict=True):
+        history = bool(draft.payload.get("backfill"))
+        for subscriber, mode in _entries(draft.type):
+            kind = getattr(subscriber, "kind", None)
+            if history and mode is History.SKIP:
+                continue
+            if history and mode is History.BATCH and isinstance(kind, str):
+                batches[(draft.store_id, kind)].append(event_id)
+                continue
+            subscriber.enqueue(store_id=draft.store_id, event_id=event_id)
+    for (store_id, kind), event_ids in batches.items():
+        deliver_history.enqueue(store_id=store_id, kind=kind, event_ids=event_ids)
+
+
+@registry.task(kind="events.deliver_history")
+def deliver_history(*, store_id: int, kind: str, event_ids: list[int]) -> None:
+    """Run the subscriber task `kind` for each event of a batch of history, in order."""
+    handler = registry.get(kind)
+    for event_id in event_ids:
+        handler.call(store_id=store_id, event_id=event_id)

@@ -11,14 +11,18 @@ batches land in file order and a crash leaves a prefix of the file imported. At 
 
 from __future__ import annotations
 
+import copyreg
+import io
 import json
 import multiprocessing
+import pickle
 from collections import deque
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
+from aftercare.ingest import woo_records
 from aftercare.ingest.file_import.checks import check_order
 from aftercare.ingest.file_import.generic_columns import Columns, to_woo_order
 from aftercare.ingest.file_import.readers import RawChunk, Rejection
@@ -116,6 +120,49 @@ def parse_chunk(chunk: RawChunk, file_format: str, columns: Columns | None) -> P
     return parsed
 
 
+def _reducer(cls: type) -> Any:
+    names = tuple(f.name for f in fields(cls))
+
+    def reduce(record: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, tuple([getattr(record, name) for name in names])
+
+    return reduce
+
+
+# The records go back to the importing process as `cls(*values)`: the default pickling of slots
+# dataclasses runs Python-level __getstate__/__setstate__ field by field (measured: 80 µs per
+# order to dump, 20 to load; with these 66 and 13). Set on our own Pickler only, not globally.
+_DISPATCH: dict[type, Any] = {
+    **copyreg.dispatch_table,
+    **{
+        cls: _reducer(cls)
+        for cls in (
+            woo_records.OrderRecord,
+            woo_records.CustomerIdentity,
+            woo_records.LineRecord,
+            woo_records.RefundRecord,
+            woo_records.RefundLineRecord,
+        )
+    },
+    ParsedChunk: _reducer(ParsedChunk),
+}
+
+
+def parse_packed(chunk: RawChunk, file_format: str, columns: Columns | None) -> bytes:
+    """`parse_chunk`, pickled for the trip back from a worker process."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(parse_chunk(chunk, file_format, columns))
+    return buffer.getvalue()
+
+
+def _unpack(packed: bytes) -> ParsedChunk:
+    # Bytes our own forked worker just pickled, never anything read from outside.
+    parsed: ParsedChunk = pickle.loads(packed)  # noqa: S301
+    return parsed
+
+
 def parsed_chunks(
     chunks: Iterator[RawChunk], *, file_format: str, columns: Columns | None, workers: int
 ) -> Generator[ParsedChunk, None, None]:
@@ -130,10 +177,10 @@ def parsed_chunks(
     # They touch no database connection they inherit and leave through os._exit.
     context = multiprocessing.get_context("fork")
     with context.Pool(processes=workers) as pool:
-        pending: deque[AsyncResult[ParsedChunk]] = deque()
+        pending: deque[AsyncResult[bytes]] = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(parse_chunk, (chunk, file_format, columns)))
+            pending.append(pool.apply_async(parse_packed, (chunk, file_format, columns)))
             if len(pending) > 2 * workers:
-                yield pending.popleft().get(timeout=_WORKER_TIMEOUT)
+                yield _unpack(pending.popleft().get(timeout=_WORKER_TIMEOUT))
         while pending:
-            yield pending.popleft().get(timeout=_WORKER_TIMEOUT)
+            yield _unpack(pending.popleft().get(timeout=_WORKER_TIMEOUT))

@@ -18,7 +18,13 @@ from decimal import Decimal
 from typing import Any
 
 from aftercare.core import clock
-from aftercare.core.bulk_rows import insert_rows, update_rows
+from aftercare.core.bulk_rows import (
+    insert_returning,
+    insert_rows,
+    insert_tuples,
+    select_in,
+    update_rows,
+)
 from aftercare.events.bus import EventDraft
 from aftercare.ingest.mirror.customers import resolve_order_customers
 from aftercare.ingest.mirror.result import Outcome
@@ -34,7 +40,7 @@ from aftercare.orders.models import (
 )
 from aftercare.stores.models import Store
 
-_CHUNK = 900
+_ZERO = Decimal("0.00")
 _UNPAID_BEFORE_PROCESSING = {
     OrderStatus.PENDING,
     OrderStatus.ON_HOLD,
@@ -113,23 +119,44 @@ def _order_values(record: OrderRecord, customer_id: int | None) -> dict[str, Any
     }
 
 
-def _lines(order_id: int, record: OrderRecord) -> list[dict[str, Any]]:
+_LINE_COLUMNS = (
+    "order_id", "external_id", "product_external_id", "variation_external_id", "name", "sku",
+    "quantity", "unit_price", "subtotal", "total", "total_tax",
+)  # fmt: skip
+
+
+def _lines(order_id: int, record: OrderRecord) -> list[tuple[Any, ...]]:
+    # fmt: off
     return [
-        {
-            "order_id": order_id,
-            "external_id": line.external_id,
-            "product_external_id": line.product_external_id,
-            "variation_external_id": line.variation_external_id,
-            "name": line.name,
-            "sku": line.sku,
-            "quantity": line.quantity,
-            "unit_price": line.unit_price,
-            "subtotal": line.subtotal,
-            "total": line.total,
-            "total_tax": line.total_tax,
-        }
+        (
+            order_id, line.external_id, line.product_external_id, line.variation_external_id,
+            line.name, line.sku, line.quantity, line.unit_price, line.subtotal, line.total,
+            line.total_tax,
+        )
         for line in record.lines
     ]
+    # fmt: on
+
+
+_NEW_ORDER_COLUMNS = ("store_id", "external_id", "source", *_ORDER_FIELDS)
+_MOVE_COLUMNS = ("order_id", "from_status", "to_status", "changed_at", "inferred", "source")
+
+
+def _new_order_row(
+    store_id: int, source: str, record: OrderRecord, customer_id: int | None
+) -> tuple[Any, ...]:
+    """The columns of `_NEW_ORDER_COLUMNS`, the same values as `_order_values`."""
+    refunds = record.refunds
+    return (
+        store_id, record.external_id, source, record.number, record.status, record.currency,
+        customer_id, record.customer.email, record.subtotal, record.discount_total,
+        record.shipping_total, record.total_tax, record.total,
+        sum((r.amount for r in refunds), start=_ZERO) if refunds else _ZERO,
+        record.billing_country, record.billing_postcode, record.shipping_country,
+        record.shipping_postcode, record.customer_note, record.created_via, record.payment_method,
+        record.coupon_codes, record.meta, record.date_created, record.date_paid,
+        record.date_completed, record.date_modified, None, record.content_hash,
+    )  # fmt: skip
 
 
 class _Batch:
@@ -138,9 +165,9 @@ class _Batch:
     def __init__(self, store: Store, source: str, backfill: bool) -> None:
         self.store, self.source, self.backfill = store, source, backfill
         # Plain rows for insert_rows (no model instances: see core/bulk_insert.py).
-        self.lines: list[dict[str, Any]] = []
+        self.lines: list[tuple[Any, ...]] = []
         self.refunds: list[dict[str, Any]] = []
-        self.moves: list[dict[str, Any]] = []
+        self.moves: list[tuple[Any, ...]] = []
         self.events: list[EventDraft] = []
         self.new_order_ids: set[int] = set()
 
@@ -236,41 +263,31 @@ class _Batch:
             )
 
 
+_EXISTING = (
+    "id", "external_id", "status", "date_modified", "date_paid", "content_hash", "deleted_at",
+)  # fmt: skip
+
+
 def _existing(store: Store, external_ids: list[int]) -> dict[int, dict[str, Any]]:
-    rows: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(external_ids), _CHUNK):
-        chunk = external_ids[start : start + _CHUNK]
-        for row in Order.objects.filter(store=store, external_id__in=chunk).values(
-            "id",
-            "external_id",
-            "status",
-            "date_modified",
-            "date_paid",
-            "content_hash",
-            "deleted_at",
-        ):
-            rows[row["external_id"]] = dict(row)
-    return rows
-
-
-def _order_ids(store: Store, external_ids: list[int]) -> dict[int, int]:
-    ids: dict[int, int] = {}
-    for start in range(0, len(external_ids), _CHUNK):
-        ids.update(
-            Order.objects.filter(
-                store=store, external_id__in=external_ids[start : start + _CHUNK]
-            ).values_list("external_id", "id")
+    return {
+        row[1]: dict(zip(_EXISTING, row, strict=True))
+        for row in select_in(
+            model=Order,
+            columns=_EXISTING,
+            where={"store_id": store.pk},
+            column="external_id",
+            values=external_ids,
         )
-    return ids
+    }
 
 
 def _known_refunds(order_ids: list[int]) -> dict[int, set[int]]:
     known: dict[int, set[int]] = {}
-    for start in range(0, len(order_ids), _CHUNK):
-        for order_id, ext in Refund.objects.filter(
-            order_id__in=order_ids[start : start + _CHUNK]
-        ).values_list("order_id", "external_id"):
-            known.setdefault(order_id, set()).add(ext)
+    for order_id, ext in select_in(
+        model=Refund, columns=("order_id", "external_id"), where={}, column="order_id",
+        values=order_ids,
+    ):  # fmt: skip
+        known.setdefault(order_id, set()).add(ext)
     return known
 
 
@@ -316,7 +333,7 @@ def apply_orders(
     batch = _Batch(store, source, backfill)
     now = clock.now()
     batch.events.extend(customer_events)
-    new_orders: list[tuple[int, dict[str, Any], int | None]] = []
+    new_orders: list[tuple[int, tuple[Any, ...], int | None]] = []
     updates: list[dict[str, Any]] = []
     deleted_refunds: list[tuple[int, set[int]]] = []
     known_refunds = _known_refunds(
@@ -328,13 +345,13 @@ def apply_orders(
     )
     for index, customer_id in zip(to_apply, customer_ids, strict=True):
         record = records[index]
-        values = _order_values(record, customer_id)
         row = existing.get(record.external_id)
         if row is None:
-            values.update(store_id=store.pk, external_id=record.external_id, source=source)
-            new_orders.append((index, values, customer_id))
+            new_row = _new_order_row(store.pk, source, record, customer_id)
+            new_orders.append((index, new_row, customer_id))
             outcomes[index] = Outcome.CREATED
             continue
+        values = _order_values(record, customer_id)
         order_id = row["id"]
         values.update(id=order_id, updated_at=now)
         updates.append(values)
@@ -350,14 +367,7 @@ def apply_orders(
             modified=record.date_modified,
         ):
             batch.moves.append(
-                {
-                    "order_id": order_id,
-                    "from_status": move.from_status,
-                    "to_status": move.to_status,
-                    "changed_at": move.at,
-                    "inferred": move.inferred,
-                    "source": source,
-                }
+                (order_id, move.from_status, move.to_status, move.at, move.inferred, source)
             )
             batch.event(
                 "order.status_changed",
@@ -387,23 +397,18 @@ def apply_orders(
         )
         batch.lines.extend(_lines(order_id, record))
 
-    insert_rows(model=Order, rows=[values for _, values, _ in new_orders])
-    new_ids = _order_ids(store, [records[index].external_id for index, _, _ in new_orders])
+    new_ids = insert_returning(
+        model=Order,
+        columns=_NEW_ORDER_COLUMNS,
+        rows=[values for _, values, _ in new_orders],
+        key="external_id",
+    )
     batch.new_order_ids = set(new_ids.values())
     for index, _, customer_id in new_orders:
         record = records[index]
         order_id = new_ids[record.external_id]
         batch.lines.extend(_lines(order_id, record))
-        batch.moves.append(
-            {
-                "order_id": order_id,
-                "from_status": "",
-                "to_status": record.status,
-                "changed_at": record.date_created,
-                "inferred": False,
-                "source": source,
-            }
-        )
+        batch.moves.append((order_id, "", record.status, record.date_created, False, source))
         batch.event(
             "order.created",
             order_id,
@@ -431,13 +436,13 @@ def apply_orders(
     if updates:
         update_rows(model=Order, fields=[*_ORDER_FIELDS, "updated_at"], rows=updates)
         updated_ids = [o["id"] for o in updates]
-        for start in range(0, len(updated_ids), _CHUNK):
-            LineItem.objects.filter(order_id__in=updated_ids[start : start + _CHUNK]).delete()
+        for start in range(0, len(updated_ids), 900):
+            LineItem.objects.filter(order_id__in=updated_ids[start : start + 900]).delete()
         for order_id, gone in deleted_refunds:  # refunds the shop deleted left the list
             Refund.objects.filter(order_id=order_id, external_id__in=gone).delete()
-    insert_rows(model=LineItem, rows=batch.lines)
+    insert_tuples(model=LineItem, columns=_LINE_COLUMNS, rows=batch.lines)
     insert_rows(model=Refund, rows=batch.refunds)
-    insert_rows(model=OrderStatusChange, rows=batch.moves)
+    insert_tuples(model=OrderStatusChange, columns=_MOVE_COLUMNS, rows=batch.moves)
     return outcomes, batch.events
 
 
