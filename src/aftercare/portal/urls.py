@@ -1,2 +1,8 @@
+"""Customer pages, mounted at /c/ (see aftercare.urls). Every page is reached by a signed link
+(`aftercare.core.signed_links`); the catch-all answers any other address with the neutral
+"not valid" page, with the same no-index, no-referrer headers."""
+
+from aftercare.portal.views import links, order, preferences
+
 app_name = "portal"
-urlpatterns: list[object] = []
+urlpatterns = [*preferences.urlpatterns, *order.urlpatterns, *links.urlpatterns]
