@@ -108,3 +108,31 @@ def test_stores_are_isolated(store: Store, other_store: Store) -> None:
         )
     assert Order.objects.filter(external_id=1).count() == 2
     assert Customer.objects.filter(email="a@example.com").count() == 2
+
+
+def test_an_old_checkout_opt_in_never_undoes_a_newer_unsubscribe(store: Store) -> None:
+    """Someone who unsubscribed on the preferences page stays unsubscribed when an older order
+    (a late webhook, a replay, an import of history) arrives with the opt-in box ticked; a new
+    checkout where they tick it again does subscribe them."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from aftercare.customers import consent
+    from aftercare.customers.models import ConsentState
+
+    opt_in = [{"id": 1, "key": "marketing_opt_in", "value": "1"}]
+    mirror.apply_orders(store=store, source="woocommerce",
+                        records=[_order(1, email="a@example.com", meta_data=opt_in)])
+    customer = Customer.objects.get()
+    with time_machine.travel(datetime(2026, 11, 22, 12, 0, tzinfo=UTC)):
+        consent.change_consent(customer=customer, channel=consent.ConsentChannel.EMAIL,
+                               state=ConsentState.DENIED, source="preferences_page")
+    late = _order(2, email="a@example.com", meta_data=opt_in,
+                  date_created_gmt="2026-11-20T10:00:00", date_modified_gmt="2026-11-20T10:00:00")
+    mirror.apply_orders(store=store, source="woocommerce", records=[late])
+    assert Customer.objects.get().marketing_consent == ConsentState.DENIED
+    newer = _order(3, email="a@example.com", meta_data=opt_in,
+                   date_created_gmt="2026-11-23T10:00:00", date_modified_gmt="2026-11-23T10:00:00")
+    mirror.apply_orders(store=store, source="woocommerce", records=[newer])
+    assert Customer.objects.get().marketing_consent == ConsentState.GRANTED

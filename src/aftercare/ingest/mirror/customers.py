@@ -73,8 +73,12 @@ def _consent_changes(
     customer: Customer | _Known, identity: CustomerIdentity, at: datetime
 ) -> ConsentChange | None:
     """A checkout opt-in grants consent; an unticked box only records "no" when we knew nothing —
-    it is not a withdrawal of consent given before."""
+    it is not a withdrawal of consent given before. Only a checkout newer than the last recorded
+    decision counts: a late, replayed or imported old order never re-subscribes someone who
+    unsubscribed since (their "no" on the preferences page is newer than that old "yes")."""
     if identity.consent is None:
+        return None
+    if customer.consent_at is not None and at <= customer.consent_at:
         return None
     if identity.consent and customer.marketing_consent != ConsentState.GRANTED:
         state = ConsentState.GRANTED
