@@ -24,6 +24,7 @@ from django.core.validators import validate_email
 
 from aftercare.core.clock import parse_gmt
 from aftercare.core.money import InvalidAmount, to_decimal
+from aftercare.ingest.time_zone_guess import guess_time_zone
 from aftercare.ingest.woo_records import (
     CategoryRecord,
     CouponRecord,
@@ -204,15 +205,17 @@ def _identity(
     country = _text(billing.get("country"), 2).upper()
     consent, consent_source = _consent_from_meta(meta)
     tz = _first(meta, TIME_ZONE_META_KEYS)
+    phone = normalise_phone(billing.get("phone"), country=country)
     return CustomerIdentity(
         email=normalise_email(email),
         external_id=external_id,
         first_name=_text(billing.get("first_name"), 150),
         last_name=_text(billing.get("last_name"), 150),
-        phone=normalise_phone(billing.get("phone"), country=country),
+        phone=phone,
         country=country,
         locale=_locale(meta),
-        time_zone=_text(tz[1], 64) if tz else "",
+        # What the shop says (a plugin's meta) wins; else a guess from the phone or country.
+        time_zone=(_text(tz[1], 64) if tz else "") or guess_time_zone(phone=phone, country=country),
         birthday=_birthday(meta),
         consent=consent,
         consent_source=consent_source,
