@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def assert_protected(response: object) -> None:
     assert response["X-Robots-Tag"].startswith("noindex")  # type: ignore[index]
-    assert response["Referrer-Policy"] == "no-referrer"  # type: ignore[index]
+    assert response["Referrer-Policy"] == "same-origin"  # type: ignore[index]
     assert response["X-Frame-Options"] == "DENY"  # type: ignore[index]
     assert "no-store" in response["Cache-Control"]  # type: ignore[index]
     csp = response["Content-Security-Policy"]  # type: ignore[index]

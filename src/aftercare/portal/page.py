@@ -43,7 +43,9 @@ def protect(
 ) -> HttpResponse:
     """Headers for pages whose URL carries a credential and whose body is personal."""
     response["X-Robots-Tag"] = "noindex, nofollow, noarchive"
-    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to the logo's host
+    # same-origin: the token never leaks to another host (the logo's), while our own form posts
+    # keep an Origin header — with no-referrer Chromium sends "Origin: null" and CSRF refuses it.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Frame-Options"] = "DENY"
     response["Content-Security-Policy"] = _CSP.format(nonce=nonce)
     add_never_cache_headers(response)  # private, no-store: no shared cache keeps a customer page

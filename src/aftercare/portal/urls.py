@@ -1,6 +1,6 @@
 """Customer pages, mounted at /c/ (see aftercare.urls). Every page is reached by a signed link
 (`aftercare.core.signed_links`); the catch-all answers any other address with the neutral
-"not valid" page, with the same no-index, no-referrer headers."""
+"not valid" page, with the same no-index, same-origin referrer headers."""
 
 from aftercare.portal.views import links, order, preferences
 
