@@ -5,3 +5,14 @@ class AnalyticsConfig(AppConfig):
     name = "aftercare.analytics"
     label = "analytics"
     verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        from aftercare.analytics import handlers
+        from aftercare.jobs import worker
+
+        # Figures follow the event log within a minute; the nightly pass re-segments (recency
+        # moves with the calendar) and rebuilds from the mirror as a safety net.
+        worker.register_periodic("analytics.refresh", handlers.schedule_refreshes, every_seconds=60)
+        worker.register_periodic(
+            "analytics.nightly", handlers.schedule_nightly, every_seconds=24 * 3600
+        )

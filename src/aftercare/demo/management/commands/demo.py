@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from aftercare.analytics import rebuild as analytics_rebuild
 from aftercare.core import clock
 from aftercare.core.errors import DomainError
 from aftercare.demo import builder
@@ -123,6 +124,7 @@ class Command(BaseCommand):
         else:
             created = ", ".join(f"{n} {kind}" for kind, n in summary.created.items())
             self.stdout.write(f"created {created} in {seconds:.1f} s")
+        analytics_rebuild.rebuild_store(store=store)  # the overview's figures, at once
 
     def _anchor(self, *, store: Store, options: dict[str, Any]) -> datetime:
         if options["anchor"]:
