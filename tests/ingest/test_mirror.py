@@ -136,3 +136,17 @@ def test_an_old_checkout_opt_in_never_undoes_a_newer_unsubscribe(store: Store) -
                    date_created_gmt="2026-11-23T10:00:00", date_modified_gmt="2026-11-23T10:00:00")
     mirror.apply_orders(store=store, source="woocommerce", records=[newer])
     assert Customer.objects.get().marketing_consent == ConsentState.GRANTED
+
+
+def test_a_change_without_a_status_move_is_still_an_event_once(store: Store) -> None:
+    """An edited order (here: its total) changes figures derived from it, so it is published as
+    `order.updated`; the same version again publishes nothing."""
+    mirror.apply_orders(store=store, source="woocommerce",
+                        records=[_order(1, email="a@example.com")])
+    edited = _order(1, email="a@example.com", total="99.00",
+                    date_modified_gmt="2026-11-23T10:00:00")
+    for _ in range(2):
+        mirror.apply_orders(store=store, source="woocommerce", records=[edited])
+    updated = Event.objects.filter(store=store, type="order.updated")
+    assert updated.count() == 1
+    assert updated.get().payload["total"] == "99.00"

@@ -359,6 +359,23 @@ def apply_orders(
         if gone:
             deleted_refunds.append((order_id, gone))
         outcomes[index] = Outcome.UPDATED
+        # Every applied change is a fact, even one with no status move or refund (an edited
+        # total, address or line; a refund deleted in the shop): figures derived from the order
+        # (analytics) follow it. Deduped on the content, so a replay publishes nothing.
+        batch.event(
+            "order.updated",
+            order_id,
+            customer_id,
+            record.date_modified,
+            {
+                "number": record.number,
+                "status": record.status,
+                "total": str(record.total),
+                "currency": record.currency,
+                "refunds_deleted": sorted(gone),
+            },
+            dedupe=record.content_hash or record.date_modified.isoformat(),
+        )
         for move in status_moves(
             old=row["status"],
             new=record.status,
