@@ -41,7 +41,7 @@ class Command(BaseCommand):
         password = self._ensure_owner(data_dir)
         public = settings.PUBLIC_URL
         self.stdout.write("")
-        self.stdout.write(f"  Dashboard: {public}/   (admin: {public}/admin/)")
+        self.stdout.write(f"  Dashboard: {public}/dashboard/   (admin: {public}/admin/)")
         if password:
             self.stdout.write(f"  Log in as: {OWNER} / {password}")
         else:
