@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "aftercare.analytics",
     "aftercare.demo",
     "aftercare.privacy",
+    "aftercare.exports",
     "aftercare.api",
     "aftercare.dashboard",
     "aftercare.portal",

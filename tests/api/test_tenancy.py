@@ -126,7 +126,7 @@ def test_every_dashboard_object_page_is_404_for_another_stores_manager(
 
 
 def test_every_dashboard_page_requires_login(client: Client, store: Store, token: str) -> None:
-    ids = {**_objects(store), "job_id": 1}
+    ids = {**_objects(store), "job_id": 1, "membership_id": 1, "token_id": 1, "export_id": 1}
     public = {"login/", "password-reset/", "password-reset/sent/", "password-reset/complete/"}
     checked = 0
     for route, params in _dashboard_routes():

@@ -4,6 +4,8 @@ billing email), with marketing consent and its history."""
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Lower
 
 from aftercare.stores.models import Store
 
@@ -49,7 +51,14 @@ class Customer(models.Model):
                 name="customer_unique_store_external_id",
             ),
         ]
-        indexes = [models.Index(fields=["store", "last_name"], name="customer_name_idx")]
+        indexes = [
+            models.Index(fields=["store", "last_name"], name="customer_name_idx"),
+            models.Index(fields=["store", "locale"], name="customer_locale_idx"),
+            models.Index(fields=["store", "marketing_consent"], name="customer_consent_idx"),
+        ]
+        # Prefix search on email and lower-cased names, and the list's default order (newest
+        # first, unknown dates last), have indexes created per database in migration 0002:
+        # PostgreSQL needs pattern operator classes for LIKE 'abc%' and NULLS LAST spelled out.
 
     def __str__(self) -> str:
         return self.email
@@ -70,3 +79,37 @@ class ConsentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.channel}={self.state} ({self.source})"
+
+
+class Tag(models.Model):
+    """A label staff (or a flow) put on customers, e.g. "VIP" or "wholesale". Names are unique per
+    store regardless of case; the spelling first used is kept for display."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="customer_tags")
+    name = models.CharField(max_length=50)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(F("store"), Lower("name"), name="tag_unique_store_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTag(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="links")
+    added_at = models.DateTimeField()
+    # Who put it there: "staff:<user id>", "flow:<id>", "api".
+    source = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "tag"], name="customertag_unique"),
+        ]
+        indexes = [models.Index(fields=["tag", "customer"], name="customertag_tag_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} #{self.tag_id}"
