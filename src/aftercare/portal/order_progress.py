@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class StepState(StrEnum):
@@ -142,10 +143,10 @@ def steps(
         "completed": completed_at,
     }
     labels: dict[str, str | Promise] = {
-        "placed": _("Placed"),
-        "paid": _("Paid"),
-        "processing": _("Processing"),
-        "completed": _("Completed"),
+        "placed": pgettext_lazy("order step", "Placed"),
+        "paid": pgettext_lazy("order step", "Paid"),
+        "processing": pgettext_lazy("order step", "Processing"),
+        "completed": pgettext_lazy("order step", "Completed"),
     }
     # Statuses on the way (pending, processing, on-hold, a plugin's) have a next step; the
     # others ended the journey wherever it was.

@@ -7,6 +7,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from aftercare.core.encryption import EncryptedTextField
 
@@ -56,9 +57,9 @@ class Store(models.Model):
 
 
 class StaffRole(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MANAGER = "manager", "Manager"
-    AGENT = "agent", "Agent"
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    AGENT = "agent", _("Agent")
 
 
 class StaffMembership(models.Model):

@@ -105,7 +105,7 @@ class _Formatter:
     def period(self, period: Period) -> str:
         if period.start == period.end:
             return self.day(period.start)
-        return _("%(start)s \u2013 %(end)s") % {
+        return _("%(start)s – %(end)s") % {  # noqa: RUF001 - the en dash of ranges; a literal, so xgettext extracts it
             "start": self.day(period.start, year=period.start.year != period.end.year),
             "end": self.day(period.end),
         }
