@@ -102,3 +102,23 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.filename} ({self.status})"
+
+
+class SuppressedIdentity(models.Model):
+    """A person erased under the GDPR: what the shop sends about them again (a sync, a replayed
+    webhook, a new order before the owner erased them in WooCommerce too) is mirrored without
+    their personal data. Only a hash of the normalised email is kept, never the email."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    email_hash = models.CharField(max_length=64)  # sha256 hex of the normalised email
+    # The anonymised customer row their orders stay linked to (figures keep adding up).
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()  # the (latest) erasure: what came before it stays hidden
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "email_hash"], name="suppressed_unique_hash")
+        ]
+
+    def __str__(self) -> str:
+        return f"suppressed identity {self.email_hash[:12]}… of store {self.store_id}"

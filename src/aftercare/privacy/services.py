@@ -8,7 +8,8 @@
 The parts come from `core.privacy_registry` (the built-in ones are registered by this app's
 `ready()`; later modules add theirs). Nothing is sent to WooCommerce: the shop keeps its own
 copy, which its owner erases there (WooCommerce → Tools → Erase personal data); until they do,
-a sync can bring the person back (see docs/subsystems/privacy.md).
+`ingest.suppression` keeps what the shop sends again about the person's past out of the mirror
+(see docs/subsystems/privacy.md).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.db import transaction
 
 from aftercare.core import clock, privacy_registry
 from aftercare.core.errors import InvalidInput
+from aftercare.ingest import suppression as ingest_suppression
 from aftercare.privacy import person
 from aftercare.privacy.errors import PrivacyErrorCode
 from aftercare.privacy.models import ErasureRecord
@@ -91,6 +93,9 @@ def erase_customer(
             changed = dict(part.func(store=store, customer_ids=ids, email=email))
             if any(changed.values()):
                 counts[part.name] = changed
+        # What the shop sends about them later (a sync, a replay, before the owner erased them in
+        # WooCommerce too) is mirrored without them, linked to the anonymised row.
+        ingest_suppression.suppress(store=store, email=email, customer_id=min(ids, default=None))
         previous = (
             ErasureRecord.objects.filter(store=store, email_sha256=digest)
             .order_by("-erased_at", "-pk")

@@ -18,6 +18,7 @@ from aftercare.core.bulk_rows import insert_returning, select_in, update_rows
 from aftercare.customers.models import ConsentChange, ConsentState, Customer
 from aftercare.events.bus import EventDraft
 from aftercare.events.models import Event
+from aftercare.ingest import suppression
 from aftercare.ingest.mirror.result import Outcome
 from aftercare.ingest.woo_records import CustomerIdentity, CustomerRecord
 from aftercare.orders.models import Order
@@ -238,8 +239,13 @@ def apply_customers(
     outcomes: list[Outcome] = []
     drafts: list[EventDraft] = []
     now = clock.now()
+    hidden = suppression.lookup(store=store, emails={r.identity.email for r in records})
     for record in records:
         identity = record.identity
+        found = hidden.get(identity.email)
+        if found is not None and found.hides(record.date_created):  # erased under the GDPR
+            outcomes.append(Outcome.SUPPRESSED)
+            continue
         customer = Customer.objects.filter(store=store, external_id=record.external_id).first()
         if customer is None:
             customer = Customer.objects.filter(store=store, email=identity.email).first()

@@ -26,6 +26,7 @@ from aftercare.core.bulk_rows import (
     update_rows,
 )
 from aftercare.events.bus import EventDraft
+from aftercare.ingest import suppression
 from aftercare.ingest.mirror.customers import resolve_order_customers
 from aftercare.ingest.mirror.result import Outcome
 from aftercare.ingest.woo_records import OrderRecord, RefundRecord
@@ -324,12 +325,27 @@ def apply_orders(
     if not to_apply:
         return outcomes, []
 
+    # People erased under the GDPR: their orders still count, without them (suppression.py).
+    hidden = suppression.lookup(store=store, emails={records[i].customer.email for i in to_apply})
+    hidden_customer: dict[int, int | None] = {}
+    if hidden:
+        scrubbed = list(records)
+        for i in to_apply:
+            found = hidden.get(scrubbed[i].customer.email)
+            if found is not None and found.hides(scrubbed[i].date_created):
+                scrubbed[i] = suppression.scrub_order(scrubbed[i])
+                hidden_customer[i] = found.customer_id
+        records = scrubbed
     customer_ids, customer_events = resolve_order_customers(
         store=store,
         identities=[records[i].customer for i in to_apply],
         seen_at=[records[i].date_created for i in to_apply],
         backfill=backfill,
     )
+    customer_ids = [
+        hidden_customer.get(i, customer_id)
+        for i, customer_id in zip(to_apply, customer_ids, strict=True)
+    ]
     batch = _Batch(store, source, backfill)
     now = clock.now()
     batch.events.extend(customer_events)

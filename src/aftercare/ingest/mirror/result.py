@@ -13,6 +13,7 @@ class Outcome(StrEnum):
     STALE = "stale"  # older than what we have: never rolls state back
     DELETED = "deleted"
     NOT_FOUND = "not_found"  # a *.deleted for something we never had (or of another type)
+    SUPPRESSED = "suppressed"  # a person erased under the GDPR: not mirrored again
 
 
 @dataclass

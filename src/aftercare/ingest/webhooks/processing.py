@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from aftercare.core import clock
-from aftercare.ingest import mirror, woo_mapping
+from aftercare.ingest import mirror, suppression, woo_mapping
 from aftercare.ingest.mirror.result import Outcome
 from aftercare.ingest.models import DeliveryStatus, WebhookDelivery
 from aftercare.ingest.webhooks import topics
@@ -88,12 +88,26 @@ _OUTCOME_STATUS = {
     Outcome.UNCHANGED: DeliveryStatus.IGNORED,
     Outcome.STALE: DeliveryStatus.IGNORED,
     Outcome.NOT_FOUND: DeliveryStatus.IGNORED,
+    Outcome.SUPPRESSED: DeliveryStatus.IGNORED,
 }
 _OUTCOME_TEXT = {
     Outcome.UNCHANGED: "same as stored (duplicate delivery)",
     Outcome.STALE: "older than what we have (late or replayed delivery)",
     Outcome.NOT_FOUND: "deleted object unknown here (or of another type)",
+    Outcome.SUPPRESSED: "a person erased under the GDPR: not mirrored again",
 }
+# What an erased person's raw delivery body becomes (the same marker privacy writes).
+REDACTED_BODY = '{"aftercare_erased": true}'
+
+
+def _email_of(record: Any) -> str:
+    identity = getattr(record, "customer", None) or getattr(record, "identity", None)
+    return str(getattr(identity, "email", "") or "")
+
+
+def _redact(delivery: WebhookDelivery) -> None:
+    delivery.body = REDACTED_BODY
+    delivery.headers = {}
 
 
 def _apply_group(store: Store, resource: str, deliveries: Sequence[WebhookDelivery]) -> None:
@@ -108,12 +122,16 @@ def _apply_group(store: Store, resource: str, deliveries: Sequence[WebhookDelive
         if not upserts:
             return
         result = apply(store=store, records=[record for _, record in upserts])
-        for (delivery, _), outcome in zip(upserts, result.outcomes, strict=True):
+        hidden = suppression.lookup(store=store, emails={_email_of(r) for _, r in upserts})
+        for (delivery, record), outcome in zip(upserts, result.outcomes, strict=True):
             _finish(
                 delivery,
                 status=_OUTCOME_STATUS[outcome],
                 outcome=_OUTCOME_TEXT.get(outcome, outcome.value),
             )
+            found = hidden.get(_email_of(record)) if hidden else None
+            if found is not None and found.hides(getattr(record, "date_created", None)):
+                _redact(delivery)  # an erased person: their raw payload is not kept either
         upserts.clear()
 
     for delivery in deliveries:
@@ -178,6 +196,9 @@ def _save(deliveries: Sequence[WebhookDelivery]) -> None:
         ids = [d.pk for d in group]
         for start in range(0, len(ids), 500):
             WebhookDelivery.objects.filter(pk__in=ids[start : start + 500]).update(**values)
+    redacted = [d.pk for d in deliveries if d.body == REDACTED_BODY]
+    if redacted:
+        WebhookDelivery.objects.filter(pk__in=redacted).update(body=REDACTED_BODY, headers={})
 
 
 def _chunk_size() -> int:
