@@ -208,12 +208,18 @@ def shots(request: pytest.FixtureRequest) -> Shots:
 
 @pytest.fixture
 def open_tab(chromium: Browser, live_server: Any, shots: Shots) -> Iterator[OpenTab]:
-    """`open_tab(viewport=DESKTOP, locale="en-US")`: a fresh browser context (own cookies) with
-    one page. Every tab must end the test without console errors, page errors or dialogs."""
+    """`open_tab(viewport=DESKTOP, locale="en-US", bypass_csp=False)`: a fresh browser context
+    (own cookies) with one page. Every tab must end the test without console errors, page
+    errors or dialogs."""
     tabs: list[Tab] = []
 
-    def open_(*, viewport: ViewportSize = DESKTOP, locale: str = "en-US") -> Tab:
-        context = chromium.new_context(viewport=viewport, locale=locale, base_url=live_server.url)
+    def open_(
+        *, viewport: ViewportSize = DESKTOP, locale: str = "en-US", bypass_csp: bool = False
+    ) -> Tab:
+        # bypass_csp: for audits that inject a script (axe) into pages whose CSP forbids any.
+        context = chromium.new_context(
+            viewport=viewport, locale=locale, base_url=live_server.url, bypass_csp=bypass_csp
+        )
         context.set_default_timeout(15_000)
         tab = Tab(page=context.new_page(), base_url=live_server.url, shots=shots)
         tabs.append(tab)
