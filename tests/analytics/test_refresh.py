@@ -131,6 +131,7 @@ def test_the_cursor_only_reads_new_events(store: Store) -> None:
 @pytest.mark.django_db
 def test_refresh_works_in_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(refresh, "BATCH", 3)
+    monkeypatch.setattr(refresh, "SQLITE_BATCH", 3)
     place(
         store,
         *[
