@@ -465,3 +465,13 @@ def test_a_big_import_refreshes_the_planner_statistics_as_tables_grow(
         )
         (tuples,) = cursor.fetchone()
     assert tuples >= 4  # counted by the ANALYZE after batch 4 (-1 = never analysed)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite planner statistics")
+def test_an_import_leaves_sqlite_with_planner_statistics(store: Store, tmp_path: Path) -> None:
+    path = _ndjson(tmp_path / "o.ndjson", [_order(n) for n in range(1, 4)])
+    service.import_orders(store=store, path=path)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = %s", [Order._meta.db_table])
+        (indexes,) = cursor.fetchone()
+    assert indexes >= 1

@@ -35,7 +35,7 @@ from types import FrameType
 
 from django.db import close_old_connections, connection
 
-from aftercare.core import clock
+from aftercare.core import clock, planner_statistics
 from aftercare.jobs import registry, services
 from aftercare.jobs.errors import UnknownPeriodic
 from aftercare.jobs.models import AttemptOutcome
@@ -104,6 +104,8 @@ def _prune_finished_jobs() -> None:
 
 
 register_periodic("jobs.prune_finished", _prune_finished_jobs, every_seconds=24 * 3600)
+# SQLite has no autovacuum to keep its planner's statistics current (core/planner_statistics).
+register_periodic("db.planner_statistics", planner_statistics.refresh, every_seconds=6 * 3600)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from django.db import DataError, IntegrityError, connection, transaction
 
-from aftercare.core import clock
+from aftercare.core import clock, planner_statistics
 from aftercare.core.errors import InvalidInput
 from aftercare.ingest import mirror
 from aftercare.ingest.file_import import parsing, readers
@@ -258,6 +258,8 @@ def import_orders(
     run.status, run.finished_at = RunStatus.SUCCEEDED, clock.now()
     if not dry_run:
         run.save(update_fields=["status", "finished_at"])
+        if importer.landed:
+            planner_statistics.refresh()  # SQLite; PostgreSQL was analysed along the way
     state.bytes_done = state.bytes_total
     if progress is not None:
         progress(state)
