@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from aftercare.customers.models import Customer
+from aftercare.ingest import suppression
 from aftercare.ingest.models import DeliveryStatus, SuppressedIdentity, WebhookDelivery
 from aftercare.ingest.webhooks import processing
 from aftercare.orders.models import Order
@@ -77,7 +78,7 @@ def test_a_sync_after_erasure_brings_the_orders_back_without_the_person(store: S
     assert all(o.billing_email == "" and o.meta == {} for o in orders)
     for delivery in again:
         delivery.refresh_from_db()
-        assert delivery.body == processing.REDACTED_BODY
+        assert delivery.body == suppression.ERASED_BODY
     account = WebhookDelivery.objects.get(pk=again[0].pk)
     assert account.status == DeliveryStatus.IGNORED and "erased" in account.outcome
 
@@ -109,6 +110,6 @@ def test_an_order_placed_after_the_erasure_is_a_new_relationship(store: Store) -
     assert order.billing_email == EMAIL and order.customer is not None
     assert order.customer.email == EMAIL
     new.refresh_from_db()
-    assert new.body != processing.REDACTED_BODY
+    assert new.body != suppression.ERASED_BODY
     old = Order.objects.get(store=store, external_id=9)
     assert old.billing_email == "" and old.customer_id != order.customer_id

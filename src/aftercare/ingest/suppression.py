@@ -27,6 +27,8 @@ from aftercare.ingest.woo_records import OrderRecord
 from aftercare.stores.models import Store
 
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
+# What a raw webhook body about an erased person becomes (privacy's erasure writes it too).
+ERASED_BODY = '{"aftercare_erased": true}'
 
 
 def email_hash(email: str) -> str:

@@ -16,13 +16,14 @@ from django.db.models import Q
 
 from aftercare.core import clock
 from aftercare.customers.models import ConsentState, Customer
+from aftercare.ingest import suppression
 from aftercare.ingest.models import DeliveryStatus, WebhookDelivery
 from aftercare.orders.models import Order, Refund
 from aftercare.privacy import person
 from aftercare.stores.models import Store
 
 ERASED = "[erased]"
-ERASED_BODY = '{"aftercare_erased": true}'
+ERASED_BODY = suppression.ERASED_BODY
 # Payload keys that name, reach or describe a person. Values under these keys are replaced,
 # and so is any string that contains the email, whatever its key.
 PERSONAL_KEYS = frozenset(

@@ -96,8 +96,6 @@ _OUTCOME_TEXT = {
     Outcome.NOT_FOUND: "deleted object unknown here (or of another type)",
     Outcome.SUPPRESSED: "a person erased under the GDPR: not mirrored again",
 }
-# What an erased person's raw delivery body becomes (the same marker privacy writes).
-REDACTED_BODY = '{"aftercare_erased": true}'
 
 
 def _email_of(record: Any) -> str:
@@ -106,7 +104,7 @@ def _email_of(record: Any) -> str:
 
 
 def _redact(delivery: WebhookDelivery) -> None:
-    delivery.body = REDACTED_BODY
+    delivery.body = suppression.ERASED_BODY
     delivery.headers = {}
 
 
@@ -196,9 +194,10 @@ def _save(deliveries: Sequence[WebhookDelivery]) -> None:
         ids = [d.pk for d in group]
         for start in range(0, len(ids), 500):
             WebhookDelivery.objects.filter(pk__in=ids[start : start + 500]).update(**values)
-    redacted = [d.pk for d in deliveries if d.body == REDACTED_BODY]
+    erased = suppression.ERASED_BODY
+    redacted = [d.pk for d in deliveries if d.body == erased]
     if redacted:
-        WebhookDelivery.objects.filter(pk__in=redacted).update(body=REDACTED_BODY, headers={})
+        WebhookDelivery.objects.filter(pk__in=redacted).update(body=erased, headers={})
 
 
 def _chunk_size() -> int:
