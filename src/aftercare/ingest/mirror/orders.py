@@ -28,10 +28,10 @@ from aftercare.core.bulk_rows import (
 from aftercare.events.bus import EventDraft
 from aftercare.ingest import suppression
 from aftercare.ingest.mirror.customers import resolve_order_customers
+from aftercare.ingest.mirror.order_batch import OrderBatch
 from aftercare.ingest.mirror.result import Outcome
 from aftercare.ingest.woo_records import OrderRecord, RefundRecord
 from aftercare.orders.models import (
-    PAID_STATUSES,
     LineItem,
     Order,
     OrderStatus,
@@ -160,110 +160,6 @@ def _new_order_row(
     )  # fmt: skip
 
 
-class _Batch:
-    """Collects the writes and events of one `apply_orders` call."""
-
-    def __init__(self, store: Store, source: str, backfill: bool) -> None:
-        self.store, self.source, self.backfill = store, source, backfill
-        # Plain rows for insert_rows (no model instances: see core/bulk_insert.py).
-        self.lines: list[tuple[Any, ...]] = []
-        self.refunds: list[dict[str, Any]] = []
-        self.moves: list[tuple[Any, ...]] = []
-        self.events: list[EventDraft] = []
-        self.new_order_ids: set[int] = set()
-
-    def event(
-        self,
-        kind: str,
-        order_id: int,
-        customer_id: int | None,
-        at: datetime,
-        payload: dict[str, Any],
-        *,
-        dedupe: str | None,
-    ) -> None:
-        payload.setdefault("backfill", self.backfill)
-        self.events.append(
-            EventDraft(
-                store_id=self.store.pk,
-                type=kind,
-                subject_type="order",
-                subject_id=order_id,
-                customer_id=customer_id,
-                occurred_at=at,
-                payload=payload,
-                dedupe_key=f"{kind}:{order_id}:{dedupe}" if dedupe is not None else None,
-                subject_is_new=order_id in self.new_order_ids,
-            )
-        )
-
-    def milestones(
-        self,
-        *,
-        order_id: int,
-        customer_id: int | None,
-        record: OrderRecord,
-        was_paid: bool,
-        old_status: str | None,
-    ) -> None:
-        base = {"number": record.number, "total": str(record.total), "currency": record.currency}
-        new = record.status
-        if not was_paid and (record.date_paid is not None or new in PAID_STATUSES):
-            at = record.date_paid or record.date_modified
-            self.event("order.paid", order_id, customer_id, at, {**base}, dedupe="")
-        if new == OrderStatus.COMPLETED and old_status != new:
-            at = record.date_completed or record.date_modified
-            self.event(
-                "order.completed", order_id, customer_id, at, {**base}, dedupe=at.isoformat()
-            )
-        if new == OrderStatus.CANCELLED and old_status != new:
-            self.event(
-                "order.cancelled",
-                order_id,
-                customer_id,
-                record.date_modified,
-                {**base, "from": old_status or ""},
-                dedupe=record.date_modified.isoformat(),
-            )
-
-    def refunds_of(
-        self, *, order_id: int, customer_id: int | None, record: OrderRecord, known: set[int]
-    ) -> None:
-        refunded = Decimal("0.00")
-        for refund in sorted(record.refunds, key=lambda r: r.external_id):
-            refunded += refund.amount
-            if refund.external_id in known:
-                continue
-            self.refunds.append(
-                {
-                    "order_id": order_id,
-                    "external_id": refund.external_id,
-                    "amount": refund.amount,
-                    "reason": refund.reason,
-                    "created_at": refund.created_at,
-                }
-            )
-            full = record.status == OrderStatus.REFUNDED or refunded >= record.total
-            self.event(
-                "order.refunded",
-                order_id,
-                customer_id,
-                refund.created_at or record.date_modified,
-                {
-                    "number": record.number,
-                    "refund_id": refund.external_id,
-                    "amount": str(refund.amount),
-                    "reason": refund.reason,
-                    "refunded_total": str(refunded),
-                    "order_total": str(record.total),
-                    "currency": record.currency,
-                    "full": full,
-                    "partial": not full,
-                },
-                dedupe=str(refund.external_id),
-            )
-
-
 _EXISTING = (
     "id", "external_id", "status", "date_modified", "date_paid", "content_hash", "deleted_at",
 )  # fmt: skip
@@ -346,7 +242,7 @@ def apply_orders(
         hidden_customer.get(i, customer_id)
         for i, customer_id in zip(to_apply, customer_ids, strict=True)
     ]
-    batch = _Batch(store, source, backfill)
+    batch = OrderBatch(store, source, backfill)
     now = clock.now()
     batch.events.extend(customer_events)
     new_orders: list[tuple[int, tuple[Any, ...], int | None]] = []
