@@ -13,7 +13,7 @@ from aftercare.analytics import customer_directory
 from aftercare.analytics.customer_directory import DEFAULT_SORT, DirectoryFilters
 from aftercare.customers.models import Customer
 from aftercare.stores.models import Store
-from tests.dashboard.mirror_factories import CustomerFactory, CustomerStatsFactory, OrderFactory
+from tests.mirror_factories import CustomerFactory, CustomerStatsFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,9 @@ from aftercare.customers import tagging
 from aftercare.customers.models import Customer, CustomerTag, Tag
 from aftercare.events.models import Event
 from aftercare.stores.models import Store
-from tests.dashboard.mirror_factories import (
+from tests.dashboard.conftest import table_body
+from tests.factories import MembershipFactory
+from tests.mirror_factories import (
     T0,
     ConsentChangeFactory,
     CustomerFactory,
@@ -28,16 +30,9 @@ from tests.dashboard.mirror_factories import (
     OrderFactory,
     StatusChangeFactory,
 )
-from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 XSS = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def owner(client: Client, store: Store) -> Client:
-    client.force_login(MembershipFactory(store=store, role="owner").user)
-    return client
 
 
 def _agent(store: Store) -> Client:
@@ -48,8 +43,7 @@ def _agent(store: Store) -> Client:
 
 def _listed(response: Any) -> list[str]:
     """Emails in the result table, in order."""
-    html = response.content.decode()
-    body = html[html.index("<tbody>") : html.index("</tbody>")] if "<tbody>" in html else ""
+    body = table_body(response)
     return re.findall(r'<span class="muted small">([^<]+@[^<]+)</span>', body)
 
 

@@ -16,7 +16,9 @@ from django.test import Client
 from aftercare.customers.models import Customer
 from aftercare.orders.models import Order, Refund, RefundLine
 from aftercare.stores.models import Store
-from tests.dashboard.mirror_factories import (
+from tests.dashboard.conftest import table_body
+from tests.factories import MembershipFactory
+from tests.mirror_factories import (
     T0,
     CustomerFactory,
     DeliveryFactory,
@@ -24,22 +26,14 @@ from tests.dashboard.mirror_factories import (
     OrderFactory,
     StatusChangeFactory,
 )
-from tests.factories import MembershipFactory
 from tests.shared_data import woo_json
 
 pytestmark = pytest.mark.django_db
 XSS = "<script>alert(1)</script>"
 
 
-@pytest.fixture
-def owner(client: Client, store: Store) -> Client:
-    client.force_login(MembershipFactory(store=store, role="owner").user)
-    return client
-
-
 def _numbers(response: Any) -> list[str]:
-    html = response.content.decode()
-    body = html[html.index("<tbody>") : html.index("</tbody>")] if "<tbody>" in html else ""
+    body = table_body(response)
     return re.findall(r'<a href="/dashboard/orders/\d+/">#([^<]+)</a>', body)
 
 

@@ -22,8 +22,8 @@ from aftercare.exports.models import Export, ExportStatus
 from aftercare.jobs import services as job_services
 from aftercare.jobs.models import Job
 from aftercare.stores.models import Store
-from tests.dashboard.mirror_factories import CustomerFactory, CustomerStatsFactory
 from tests.factories import MembershipFactory
+from tests.mirror_factories import CustomerFactory, CustomerStatsFactory
 
 pytestmark = pytest.mark.django_db
 

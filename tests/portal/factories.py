@@ -1,5 +1,5 @@
-"""Factories of the portal tests: customers and orders as the mirror would have written them
-(the portal only reads them)."""
+"""Factories of the portal tests: the shared mirror factories (tests/mirror_factories.py) with
+the defaults the portal's assertions are written against — a paid order of two shoes."""
 
 from __future__ import annotations
 
@@ -8,50 +8,33 @@ from decimal import Decimal
 
 import factory
 
-from aftercare.customers.models import Customer
-from aftercare.orders.models import LineItem, Order, OrderStatusChange
-from tests.factories import StoreFactory
+from tests import mirror_factories
 
 PLACED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    store = factory.SubFactory(StoreFactory)
-    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+class CustomerFactory(mirror_factories.CustomerFactory):
     first_name = "Jane"
     last_name = "Doe"
     locale = "en_US"
+    first_seen_at = None
 
 
-class OrderFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Order
-
+class OrderFactory(mirror_factories.OrderFactory):
     store = factory.LazyAttribute(lambda o: o.customer.store)
     customer = factory.SubFactory(CustomerFactory)
-    external_id = factory.Sequence(lambda n: 5000 + n)
-    number = factory.LazyAttribute(lambda o: str(o.external_id))
-    status = "processing"
-    currency = "USD"
     billing_email = factory.LazyAttribute(lambda o: o.customer.email)
     subtotal = Decimal("1200.00")
     discount_total = Decimal("0.00")
     shipping_total = Decimal("25.00")
     total_tax = Decimal("9.50")
     total = Decimal("1234.50")
-    source = "woocommerce"
     date_created = PLACED
     date_paid = PLACED
     date_modified = PLACED
 
 
-class LineItemFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = LineItem
-
+class LineItemFactory(mirror_factories.LineItemFactory):
     order = factory.SubFactory(OrderFactory)
     external_id = factory.Sequence(lambda n: 100 + n)
     name = "Trail Runner Shoe"
@@ -62,10 +45,7 @@ class LineItemFactory(factory.django.DjangoModelFactory):
     total = Decimal("1200.00")
 
 
-class StatusChangeFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = OrderStatusChange
-
+class StatusChangeFactory(mirror_factories.StatusChangeFactory):
     order = factory.SubFactory(OrderFactory)
     from_status = "pending"
     to_status = "processing"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import hashlib
 from typing import Any
 
 from django.db import models
@@ -20,6 +19,7 @@ from django.db.models.functions import Cast
 from aftercare.catalog.models import ProductReview
 from aftercare.customers.models import Customer
 from aftercare.events.models import Event
+from aftercare.ingest import suppression
 from aftercare.ingest.models import WebhookDelivery
 from aftercare.orders.models import Order
 from aftercare.stores.models import Store
@@ -31,7 +31,8 @@ def normalise(email: str) -> str:
 
 
 def email_sha256(email: str) -> str:
-    return hashlib.sha256(normalise(email).encode()).hexdigest()
+    """The hash erasure records and ingest's suppression rows keep instead of the email."""
+    return suppression.email_hash(normalise(email))
 
 
 def customer_ids(*, store: Store, email: str) -> list[int]:

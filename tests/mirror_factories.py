@@ -1,6 +1,6 @@
-"""Factories for the customer and order pages: mirror rows written directly (the pages read
-them; how they get written is the ingest tests' business) and CustomerStats rows as the
-analytics refresh would leave them."""
+"""Factories of mirror rows written directly, for tests of what reads them (dashboard pages,
+portal pages, exports; how the rows get written is the ingest tests' business), and
+CustomerStats rows as the analytics refresh would leave them."""
 
 from __future__ import annotations
 
