@@ -7,6 +7,7 @@ from typing import Any
 
 from aftercare.analytics import metrics, refresh
 from aftercare.analytics.models import CustomerStats, DailyStoreStats
+from aftercare.events import high_water
 from aftercare.stores.models import Store
 
 _STATS = (
@@ -23,7 +24,7 @@ _STATS = (
 def run_refresh(store: Store) -> int:
     """The periodic schedule and the store's job, inline."""
     read = 0
-    for step in refresh.catch_up_high_water():
+    for step in high_water.catch_up():
         refresh.mark_quiet_stores_current(step=step)
         read += refresh.refresh_store(store=store, up_to=step.high_water)
     return read

@@ -12,9 +12,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from aftercare.analytics import handlers, rebuild, refresh
-from aftercare.analytics.models import DailyStoreStats, EventHighWater, StoreAnalyticsState
+from aftercare.analytics.models import DailyStoreStats, StoreAnalyticsState
 from aftercare.demo.builder import build_demo_store
-from aftercare.events.models import Event
+from aftercare.events import high_water
+from aftercare.events.models import Event, EventHighWater
 from aftercare.jobs.models import Job
 from aftercare.stores.models import Store
 from tests.analytics.conftest import day_rows, run_refresh, stats_rows
@@ -27,33 +28,34 @@ NOW = at("2026-06-01 12:00")
 
 
 def test_no_gap_moves_to_the_last_id() -> None:
-    assert refresh.next_high_water(previous=10, ids=[11, 12, 13], known_gaps=[], now=NOW) == (
+    assert high_water.next_mark(previous=10, ids=[11, 12, 13], known_gaps=[], now=NOW) == (
         13,
         [],
     )
 
 
 def test_a_fresh_gap_holds_the_mark_below_it() -> None:
-    mark, gaps = refresh.next_high_water(previous=10, ids=[11, 14, 15], known_gaps=[], now=NOW)
+    mark, gaps = high_water.next_mark(previous=10, ids=[11, 14, 15], known_gaps=[], now=NOW)
     assert mark == 11 and gaps == [[12, 13, NOW.isoformat()]]
     # A minute later the gap filled (the transaction committed): the mark moves past it.
     later = NOW + timedelta(minutes=1)
-    assert refresh.next_high_water(
-        previous=11, ids=[12, 13, 14, 15], known_gaps=gaps, now=later
-    ) == (15, [])
+    assert high_water.next_mark(previous=11, ids=[12, 13, 14, 15], known_gaps=gaps, now=later) == (
+        15,
+        [],
+    )
 
 
 def test_a_gap_that_never_fills_is_skipped_once_stale() -> None:
-    _, gaps = refresh.next_high_water(previous=10, ids=[11, 14], known_gaps=[], now=NOW)
-    still = NOW + refresh.STALE_GAP - timedelta(seconds=1)
-    assert refresh.next_high_water(previous=11, ids=[14], known_gaps=gaps, now=still)[0] == 11
-    stale = NOW + refresh.STALE_GAP
-    assert refresh.next_high_water(previous=11, ids=[14], known_gaps=gaps, now=stale) == (14, [])
+    _, gaps = high_water.next_mark(previous=10, ids=[11, 14], known_gaps=[], now=NOW)
+    still = NOW + high_water.STALE_GAP - timedelta(seconds=1)
+    assert high_water.next_mark(previous=11, ids=[14], known_gaps=gaps, now=still)[0] == 11
+    stale = NOW + high_water.STALE_GAP
+    assert high_water.next_mark(previous=11, ids=[14], known_gaps=gaps, now=stale) == (14, [])
 
 
 def test_a_later_fresh_gap_still_holds_after_a_stale_one_is_skipped() -> None:
     old = [[12, 13, (NOW - timedelta(hours=1)).isoformat()]]
-    mark, gaps = refresh.next_high_water(previous=11, ids=[14, 20], known_gaps=old, now=NOW)
+    mark, gaps = high_water.next_mark(previous=11, ids=[14, 20], known_gaps=old, now=NOW)
     assert mark == 14 and gaps == [[15, 19, NOW.isoformat()]]
 
 
@@ -156,7 +158,7 @@ def test_a_quiet_store_stays_current(store: Store, other_store: Store) -> None:
     run_refresh(store)
     before = StoreAnalyticsState.objects.get(store=store)
     place(other_store, order_record(email="b@example.com", created=at("2026-03-01 10:00")))
-    step = refresh.advance_high_water_step()
+    step = high_water.advance_step()
     assert step.store_ids == {other_store.pk}
     assert refresh.mark_quiet_stores_current(step=step) == 1
     after = StoreAnalyticsState.objects.get(store=store)

@@ -6,6 +6,7 @@ import logging
 
 from aftercare.analytics import rebuild, refresh
 from aftercare.analytics.models import StoreAnalyticsState
+from aftercare.events import high_water
 from aftercare.jobs.registry import task
 from aftercare.stores.models import Store
 
@@ -34,7 +35,7 @@ def schedule_refreshes() -> int:
     new events (deduplicated: a store already queued is not queued twice)."""
     store_ids: set[int] = set()
     up_to = 0
-    for step in refresh.catch_up_high_water():
+    for step in high_water.catch_up():
         store_ids |= step.store_ids
         refresh.mark_quiet_stores_current(step=step)
         up_to = step.high_water

@@ -21,6 +21,7 @@ from aftercare.analytics import metrics, recompute, refresh, segments
 from aftercare.analytics.models import CustomerStats, DailyStoreStats
 from aftercare.core import clock
 from aftercare.core.bulk_rows import insert_tuples
+from aftercare.events import high_water
 from aftercare.orders.models import Order
 from aftercare.stores.models import Store
 
@@ -46,7 +47,7 @@ def rebuild_store(*, store: Store, progress: Progress | None = None) -> RebuildR
     started = time.monotonic()
     now = clock.now()
     tz = metrics.zone(store.time_zone)
-    high_water = refresh.advance_high_water()
+    mark = high_water.advance()
     with transaction.atomic():
         state = refresh.lock_state(store=store)
         total = Order.objects.filter(store=store, deleted_at__isnull=True).count()
@@ -92,7 +93,7 @@ def rebuild_store(*, store: Store, progress: Progress | None = None) -> RebuildR
             progress(done, total)
         segments.assign_segments(store=store, now=now, state=state)
         seconds = time.monotonic() - started
-        state.last_event_id = max(state.last_event_id, high_water)
+        state.last_event_id = max(state.last_event_id, mark)
         state.refreshed_at = state.rebuilt_at = clock.now()
         state.rebuild_seconds = seconds
         state.save()

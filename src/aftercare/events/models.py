@@ -32,3 +32,17 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.subject_type}:{self.subject_id}"
+
+
+class EventHighWater(models.Model):
+    """The one row (pk=1) saying up to which event id the log may be read without skipping a
+    row a still-open transaction is about to commit (high_water.py explains the gaps)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    high_water = models.BigIntegerField(default=0)
+    # Missing id ranges above high_water and when each was first seen: [[lo, hi, iso], …].
+    gaps = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"event high water {self.high_water}"

@@ -5,31 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('stores', '0002_store_settings_staff_profile'),
+        ("customers", "0001_initial"),
+        ("stores", "0002_store_settings_staff_profile"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomerStats',
+            name="CustomerStats",
             fields=[
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='stats', serialize=False, to='customers.customer')),
-                ('orders_count', models.PositiveIntegerField(default=0)),
-                ('total_spent', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('first_order_at', models.DateTimeField(blank=True, null=True)),
-                ('second_order_at', models.DateTimeField(blank=True, null=True)),
-                ('last_order_at', models.DateTimeField(blank=True, null=True)),
-                ('segment', models.CharField(blank=True, max_length=32)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='stores.store')),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="stats",
+                        serialize=False,
+                        to="customers.customer",
+                    ),
+                ),
+                ("orders_count", models.PositiveIntegerField(default=0)),
+                ("total_spent", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("first_order_at", models.DateTimeField(blank=True, null=True)),
+                ("second_order_at", models.DateTimeField(blank=True, null=True)),
+                ("last_order_at", models.DateTimeField(blank=True, null=True)),
+                ("segment", models.CharField(blank=True, max_length=32)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="stores.store",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'customer stats',
-                'indexes': [models.Index(fields=['store', 'last_order_at'], name='custstats_store_last_idx'), models.Index(fields=['store', 'total_spent'], name='custstats_store_spent_idx'), models.Index(fields=['store', 'segment'], name='custstats_store_segment_idx')],
+                "verbose_name_plural": "customer stats",
+                "indexes": [
+                    models.Index(
+                        fields=["store", "last_order_at"], name="custstats_store_last_idx"
+                    ),
+                    models.Index(fields=["store", "total_spent"], name="custstats_store_spent_idx"),
+                    models.Index(fields=["store", "segment"], name="custstats_store_segment_idx"),
+                ],
             },
         ),
     ]

@@ -5,78 +5,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0001_customer_stats'),
-        ('customers', '0001_initial'),
-        ('stores', '0002_store_settings_staff_profile'),
+        ("analytics", "0001_customer_stats"),
+        ("customers", "0001_initial"),
+        ("stores", "0002_store_settings_staff_profile"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DailyStoreStats',
+            name="DailyStoreStats",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('orders_new', models.PositiveIntegerField(default=0)),
-                ('orders_returning', models.PositiveIntegerField(default=0)),
-                ('revenue_new', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('revenue_returning', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('gross_revenue', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('refunded', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('refunded_orders', models.PositiveIntegerField(default=0)),
-                ('new_customers', models.PositiveIntegerField(default=0)),
-                ('cohort_repeat_90', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("orders_new", models.PositiveIntegerField(default=0)),
+                ("orders_returning", models.PositiveIntegerField(default=0)),
+                ("revenue_new", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                (
+                    "revenue_returning",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=14),
+                ),
+                ("gross_revenue", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("refunded", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("refunded_orders", models.PositiveIntegerField(default=0)),
+                ("new_customers", models.PositiveIntegerField(default=0)),
+                ("cohort_repeat_90", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'daily store stats',
+                "verbose_name_plural": "daily store stats",
             },
         ),
         migrations.CreateModel(
-            name='EventHighWater',
+            name="EventHighWater",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('high_water', models.BigIntegerField(default=0)),
-                ('gaps', models.JSONField(blank=True, default=list)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("high_water", models.BigIntegerField(default=0)),
+                ("gaps", models.JSONField(blank=True, default=list)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='StoreAnalyticsState',
+            name="StoreAnalyticsState",
             fields=[
-                ('store', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='stores.store')),
-                ('last_event_id', models.BigIntegerField(default=0)),
-                ('refreshed_at', models.DateTimeField(blank=True, null=True)),
-                ('rebuilt_at', models.DateTimeField(blank=True, null=True)),
-                ('rebuild_seconds', models.FloatField(blank=True, null=True)),
-                ('segmented_at', models.DateTimeField(blank=True, null=True)),
-                ('rfm_thresholds', models.JSONField(blank=True, default=dict)),
+                (
+                    "store",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="stores.store",
+                    ),
+                ),
+                ("last_event_id", models.BigIntegerField(default=0)),
+                ("refreshed_at", models.DateTimeField(blank=True, null=True)),
+                ("rebuilt_at", models.DateTimeField(blank=True, null=True)),
+                ("rebuild_seconds", models.FloatField(blank=True, null=True)),
+                ("segmented_at", models.DateTimeField(blank=True, null=True)),
+                ("rfm_thresholds", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'verbose_name_plural': 'store analytics states',
+                "verbose_name_plural": "store analytics states",
             },
         ),
         migrations.AddField(
-            model_name='customerstats',
-            name='first_order_id',
+            model_name="customerstats",
+            name="first_order_id",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='customerstats',
-            index=models.Index(fields=['store', 'first_order_at'], name='custstats_store_first_idx'),
+            model_name="customerstats",
+            index=models.Index(
+                fields=["store", "first_order_at"], name="custstats_store_first_idx"
+            ),
         ),
         migrations.AddField(
-            model_name='dailystorestats',
-            name='store',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='stores.store'),
+            model_name="dailystorestats",
+            name="store",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="stores.store"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dailystorestats',
-            constraint=models.UniqueConstraint(fields=('store', 'day'), name='dailystats_unique_store_day'),
+            model_name="dailystorestats",
+            constraint=models.UniqueConstraint(
+                fields=("store", "day"), name="dailystats_unique_store_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dailystorestats',
-            constraint=models.CheckConstraint(condition=models.Q(('cohort_repeat_90__lte', models.F('new_customers'))), name='dailystats_cohort_within_size'),
+            model_name="dailystorestats",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cohort_repeat_90__lte", models.F("new_customers"))),
+                name="dailystats_cohort_within_size",
+            ),
         ),
     ]

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from aftercare.analytics import rebuild, refresh
+from aftercare.events import high_water
 from aftercare.stores.models import Store
 
 
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         )
 
     def _refresh(self) -> None:
-        steps = refresh.catch_up_high_water()
+        steps = high_water.catch_up()
         store_ids = set().union(*(step.store_ids for step in steps))
         for step in steps:
             refresh.mark_quiet_stores_current(step=step)
