@@ -32,4 +32,5 @@ def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
         settings.EMAIL_USE_TLS = False
         settings.EMAIL_HOST_USER = ""
         settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_URL = f"smtp://{sink.host}:{sink.port}"  # messaging's channel too
         yield sink

@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 
 from aftercare import env
+from aftercare.messaging.channels import config as channel_config
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent  # the checkout, for the embedded default data dir
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
     "aftercare.orders",
     "aftercare.ingest",
     "aftercare.analytics",
+    "aftercare.messaging",
+    "aftercare.flows",
     "aftercare.demo",
     "aftercare.privacy",
     "aftercare.exports",
@@ -131,21 +134,42 @@ LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:overview"
 AUTHENTICATION_BACKENDS = ["aftercare.stores.auth_backend.UsernameOrEmailBackend"]
 
-# Outgoing mail (password resets, fresh customer links; messaging adds its own senders). With no
-# SMTP host the embedded mode writes mails to the log instead of losing them silently.
-EMAIL_HOST = env.string("AFTERCARE_EMAIL_HOST", default="")
-EMAIL_PORT = env.integer("AFTERCARE_EMAIL_PORT", default=587)
-EMAIL_HOST_USER = env.string("AFTERCARE_EMAIL_USER", default="")
-EMAIL_HOST_PASSWORD = env.string("AFTERCARE_EMAIL_PASSWORD", default="")
-EMAIL_USE_TLS = env.boolean("AFTERCARE_EMAIL_STARTTLS", default=bool(EMAIL_HOST))
-EMAIL_TIMEOUT = 30
-EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
-)
+# Outgoing mail: one SMTP server for everything, named by EMAIL_URL (smtp://host:25,
+# smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465; see messaging/channels/
+# config.py). Flows' messages go through messaging.channels; Django's own mails (password
+# resets, fresh customer links) through Django's SMTP backend, set from the same URL. Unset:
+# flows' mails stay in the local outbox (shown in the dashboard) and Django's go to the log.
+EMAIL_URL = env.string("EMAIL_URL", default="")
+_MAIL = channel_config.django_mail(channel_config.parse_email_url(EMAIL_URL))  # typo → stop
+EMAIL_BACKEND = _MAIL.backend
+EMAIL_HOST = _MAIL.host
+EMAIL_PORT = _MAIL.port
+EMAIL_HOST_USER = _MAIL.username
+EMAIL_HOST_PASSWORD = _MAIL.password
+EMAIL_USE_TLS = _MAIL.use_tls
+EMAIL_USE_SSL = _MAIL.use_ssl
+EMAIL_TIMEOUT = _MAIL.timeout
 DEFAULT_FROM_EMAIL = env.string("AFTERCARE_EMAIL_FROM", default="Aftercare <aftercare@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# SMS through Twilio; none set: SMS stay in the local outbox. A partial set stops the start.
+TWILIO_ACCOUNT_SID = env.string("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.string("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.string("TWILIO_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.string("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE = env.string("TWILIO_API_BASE", default="https://api.twilio.com")
+TWILIO_TIMEOUT = env.integer("TWILIO_TIMEOUT", default=15)
+channel_config.twilio_from_values(
+    account_sid=TWILIO_ACCOUNT_SID,
+    auth_token=TWILIO_AUTH_TOKEN,
+    from_number=TWILIO_FROM,
+    messaging_service_sid=TWILIO_MESSAGING_SERVICE_SID,
+    api_base=TWILIO_API_BASE,
+)
+
+# Flows' outgoing webhooks. Loopback/private/link-local targets are refused (SSRF) unless allowed.
+OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env.boolean("AFTERCARE_WEBHOOKS_ALLOW_PRIVATE", default=False)
+OUTGOING_WEBHOOKS_TIMEOUT = env.integer("AFTERCARE_WEBHOOKS_TIMEOUT", default=10)
 
 # The webhook receiver stores raw bodies; WooCommerce order bodies are a few KB, a big order
 # with hundreds of lines a few hundred KB. Anything larger is refused with 413.
@@ -171,7 +195,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.string("AFTERCARE_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request URL at INFO; outgoing webhook URLs can carry secrets in their
+        # path (Slack-style hooks). Our clients log what they need themselves, redacted.
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

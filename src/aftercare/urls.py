@@ -17,5 +17,6 @@ urlpatterns = [
     ),
     path("dashboard/", include("aftercare.dashboard.urls")),
     path("c/", include("aftercare.portal.urls")),  # customer pages (signed links)
+    path("m/", include("aftercare.portal.tracking_urls")),  # message opens and clicks
     path("", RedirectView.as_view(pattern_name="dashboard:overview"), name="root"),
 ]

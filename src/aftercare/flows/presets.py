@@ -1,0 +1,42 @@
+"""Presets: ready-made flows a store owner switches on in one click. They are data — one YAML
+file each in `flows/presets/`, in the same format as flow export/import — never code paths.
+
+    presets.names()              # ["anniversary", "birthday", …]
+    presets.load("win-back")     # the definition data, validated by services.create_flow
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aftercare.core.errors import NotFound
+
+DIRECTORY = Path(__file__).parent / "presets"
+ORDER = (
+    "thank-you", "order-status", "delay-notice", "review-request", "survey", "cross-sell",
+    "next-purchase-coupon", "loyalty-invite", "win-back", "birthday", "anniversary",
+    "onboarding",
+)  # fmt: skip
+
+
+def names() -> list[str]:
+    found = {path.stem for path in DIRECTORY.glob("*.yaml")}
+    return [name for name in ORDER if name in found] + sorted(found - set(ORDER))
+
+
+@cache
+def _read(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((DIRECTORY / f"{name}.yaml").read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"preset {name} is not a mapping")
+    return data
+
+
+def load(name: str) -> dict[str, Any]:
+    if name not in names():
+        raise NotFound(f"There is no preset {name!r}.", code="unknown_preset")
+    return dict(_read(name))
