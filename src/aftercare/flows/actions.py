@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from aftercare.core import encryption
 from aftercare.core.errors import InvalidInput, NotFound
 from aftercare.customers import tagging
 from aftercare.customers.models import Customer
@@ -126,6 +127,14 @@ def check_params(*, action_key: str, params: Mapping[str, Any]) -> None:
         )
 
 
+def secret_param(params: Mapping[str, Any], name: str) -> str:
+    """A secret parameter in clear (services store them encrypted, "enc:…")."""
+    value = str(params.get(name) or "")
+    if value.startswith("enc:"):
+        return encryption.decrypt(value.removeprefix("enc:"))
+    return value
+
+
 # -- built-in actions ------------------------------------------------------------------------
 
 
@@ -195,7 +204,7 @@ def webhook(ctx: ActionContext, params: Mapping[str, Any]) -> ActionResult:
         store=ctx.store,
         customer=ctx.customer,
         url=str(params.get("url") or ""),
-        secret=str(params.get("secret") or ""),
+        secret=secret_param(params, "secret"),
         body=json.dumps(body, ensure_ascii=False, sort_keys=True),
         idempotency_key=ctx.idempotency_key(),
         flow_id=ctx.flow_id,

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from aftercare.core import clock
+from aftercare.core import clock, encryption
 from aftercare.core.errors import InvalidInput, NotFound
 from aftercare.events.models import Event
 from aftercare.flows import actions, conditions, presets, run_state, triggers
@@ -72,8 +72,33 @@ def check(definition: FlowDefinition) -> None:
         raise InvalidFlow(problems)
 
 
+SECRET_PREFIX = "enc:"  # noqa: S105 - a marker, not a secret
+
+
+def _secret_params(step: dict[str, Any]) -> set[str]:
+    if step.get("type") != "action" or not actions.exists(str(step.get("action"))):
+        return set()
+    return {p.name for p in actions.get(str(step["action"])).params if p.type == "secret"}
+
+
+def _seal_secrets(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Secret parameters (a webhook's signing secret) are stored encrypted, like every secret
+    at rest; actions read them through `actions.secret_param`."""
+    sealed = []
+    for step in steps:
+        names = _secret_params(step)
+        params = dict(step.get("params") or {})
+        for name in names:
+            value = str(params.get(name) or "")
+            if value and not value.startswith(SECRET_PREFIX):
+                params[name] = SECRET_PREFIX + encryption.encrypt(value)
+        sealed.append({**step, "params": params} if names else step)
+    return sealed
+
+
 def _apply(flow: Flow, definition: FlowDefinition) -> None:
     data = to_data(definition)
+    data["steps"] = _seal_secrets(data["steps"])
     flow.name = definition.name
     flow.description = definition.description
     flow.category = definition.category
@@ -157,7 +182,13 @@ def enable_preset(*, store: Store, name: str) -> Flow:
 
 
 def export_yaml(*, flow: Flow) -> str:
+    """The flow as YAML for version control — without its secrets (a webhook's signing secret
+    is left empty: set it again after an import)."""
     data = {"aftercare_flow": 1, **to_data(parse_definition(to_definition_data(flow)))}
+    for step in data["steps"]:
+        for name in _secret_params(step):
+            if step.get("params", {}).get(name):
+                step["params"][name] = ""
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

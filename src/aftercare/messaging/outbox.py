@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from aftercare.core import signed_links
+from aftercare.core import encryption, signed_links
 from aftercare.customers import consent
 from aftercare.customers.consent import ConsentChannel
 from aftercare.customers.models import Customer
@@ -287,7 +287,9 @@ def queue_webhook(
         category=Category.TRANSACTIONAL,
         recipient=url,
         body_text=body,
-        headers={"secret": secret} if secret else {},
+        # The signing secret travels with the message (a retry days later signs with it), never
+        # in plain text: Fernet, like every secret at rest.
+        headers={"secret": encryption.encrypt(secret)} if secret else {},
         flow_id=flow_id,
         step_id=step_id,
         source="flow",

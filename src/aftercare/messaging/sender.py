@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Q
 
-from aftercare.core import clock
+from aftercare.core import clock, encryption
 from aftercare.customers import consent
 from aftercare.customers.consent import ConsentChannel
 from aftercare.events import bus
@@ -154,6 +154,11 @@ def _blocked(message: Message) -> str:
     return ""
 
 
+def _secret(message: Message) -> str:
+    stored = str((message.headers or {}).get("secret", ""))
+    return encryption.decrypt(stored) if stored else ""
+
+
 def outgoing_of(message: Message) -> Outgoing:
     headers = {k: str(v) for k, v in (message.headers or {}).items() if k != "secret"}
     return Outgoing(
@@ -166,7 +171,7 @@ def outgoing_of(message: Message) -> Outgoing:
         body_text=message.body_text,
         body_html=message.body_html,
         headers=headers,
-        secret=str((message.headers or {}).get("secret", "")),
+        secret=_secret(message),
     )
 
 
