@@ -27,31 +27,51 @@ def _objects(store: Store) -> dict[str, int]:
     }
 
 
-def _api_detail_urls(ids: dict[str, int]) -> list[str]:
-    """Every API route with a path parameter, filled with store A's ids."""
-    from aftercare.api.v1 import api
+def _dashboard_objects(store: Store) -> dict[str, int]:
+    """The API's objects plus those only the dashboard names in URLs (flows, queue, outbox)."""
+    from tests.dashboard.test_flows_pages import make_message, make_step
 
-    urls = []
-    for path in api.get_openapi_schema()["paths"]:
-        if "{" not in path:
-            continue
-        param = path[path.index("{") + 1 : path.index("}")]
-        urls.append(path.replace("{" + param + "}", str(ids[param])))
-    return urls
+    step = make_step(store)
+    return {
+        **_objects(store),
+        "flow_id": step.flow_id,
+        "step_id": step.pk,
+        "message_id": make_message(store).pk,
+    }
+
+
+# Path parameters that are not a store's object: the one-click token names its own store and
+# customer (forged ones are tested in test_messaging_api.py); a preset name is global.
+NOT_OBJECTS = {"token", "name"}
 
 
 def test_every_api_detail_route_is_404_for_another_stores_token(
     client: Client, store: Store, token: str, other_token: str
 ) -> None:
-    ids = _objects(store)
-    urls = _api_detail_urls(ids)
-    assert len(urls) >= 3  # orders, customers, products
-    for url in urls:
-        mine = client.get(url, headers={"Authorization": f"Bearer {token}"})
-        theirs = client.get(url, headers={"Authorization": f"Bearer {other_token}"})
-        assert mine.status_code == 200, url
-        assert theirs.status_code == 404, url
-        assert theirs.json()["error"]["code"] == "not_found"
+    """Every route with an object id, every method: store B's token finds nothing (404); GETs
+    with store A's own token work (200)."""
+    from aftercare.api.v1 import api
+
+    ids = _dashboard_objects(store)
+    checked = 0
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        params = set(re.findall(r"{(\w+)}", path))
+        assert params <= set(ids) | NOT_OBJECTS, f"add {params - set(ids)} to _objects()"
+        if not params or params & NOT_OBJECTS:
+            continue
+        url = re.sub(r"{(\w+)}", lambda m: str(ids[m.group(1)]), path)
+        for method in operations:
+            body = {"data": {}, "content_type": "application/json"} if method != "get" else {}
+            theirs = getattr(client, method)(
+                url, headers={"Authorization": f"Bearer {other_token}"}, **body
+            )
+            assert theirs.status_code == 404, (method, url)
+            assert theirs.json()["error"]["code"] == "not_found", (method, url)
+            if method == "get":
+                mine = client.get(url, headers={"Authorization": f"Bearer {token}"})
+                assert mine.status_code == 200, url
+            checked += 1
+    assert checked >= 12
 
 
 @pytest.mark.parametrize(
@@ -102,17 +122,20 @@ def _fill(route: str, ids: dict[str, int]) -> str:
 def test_every_dashboard_object_page_is_404_for_another_stores_manager(
     client: Client, store: Store, other_store: Store, token: str
 ) -> None:
-    """A manager of store B opening store A's objects by URL finds nothing (404, not 403)."""
-    ids = _objects(store)
+    """A manager of store B opening store A's objects by URL finds nothing (404, not 403);
+    a POST-only action on one (GET answers 405) is a 404 for them too."""
+    ids = _dashboard_objects(store)
     object_routes = [
-        route for route, params in _dashboard_routes()
-        if params and all(p in ids for p in params)
+        route for route, params in _dashboard_routes() if params and all(p in ids for p in params)
     ]
     # POST-only owner actions on staff rows and tokens: their 404 for another store is tested
     # in tests/dashboard/test_settings_staff.py and test_settings_tokens.py.
     post_only = {"membership_id", "token_id"}
-    unknown = [route for route, params in _dashboard_routes() if set(params) - set(ids)
-               and not set(params) <= {"uidb64", "token", "job_id", *post_only}]
+    unknown = [
+        route
+        for route, params in _dashboard_routes()
+        if set(params) - set(ids) and not set(params) <= {"uidb64", "token", "job_id", *post_only}
+    ]
     assert not unknown, f"add these parameters to _objects(): {unknown}"
     assert len(object_routes) >= 2  # customer 360, order page
     manager_a = MembershipFactory(store=store, role="manager").user
@@ -120,13 +143,20 @@ def test_every_dashboard_object_page_is_404_for_another_stores_manager(
     for route in object_routes:
         url = _fill(route, ids)
         client.force_login(manager_a)
-        assert client.get(url).status_code == 200, url
+        status = client.get(url).status_code
         client.force_login(manager_b)
+        if status == 405:  # POST only: store B's manager must not reach store A's object
+            assert client.post(url).status_code == 404, url
+            continue
+        assert status == 200, url
         assert client.get(url).status_code == 404, url
 
 
 def test_every_dashboard_page_requires_login(client: Client, store: Store, token: str) -> None:
-    ids = {**_objects(store), "job_id": 1, "membership_id": 1, "token_id": 1, "export_id": 1}
+    ids = {
+        **_objects(store), "job_id": 1, "membership_id": 1, "token_id": 1, "export_id": 1,
+        "flow_id": 1, "step_id": 1, "message_id": 1,
+    }  # fmt: skip
     public = {"login/", "password-reset/", "password-reset/sent/", "password-reset/complete/"}
     checked = 0
     for route, params in _dashboard_routes():

@@ -2,7 +2,6 @@
 
 (No `from __future__ import annotations`: django-ninja resolves `Query[...]` at import time.)"""
 
-
 from datetime import datetime
 
 from django.db.models import QuerySet

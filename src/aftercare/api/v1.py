@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from aftercare.api import errors
+from aftercare.api import errors, flows, messaging
 from aftercare.api.auth import StoreToken
 from aftercare.api.routes import router
 
@@ -22,3 +22,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/", router)
+api.add_router("/", flows.router)
+api.add_router("/", messaging.router)

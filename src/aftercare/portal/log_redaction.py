@@ -2,7 +2,8 @@
 request paths: "Not Found: /c/…/order/", "Forbidden (CSRF token missing.): …", the
 development server's and gunicorn's access lines. This filter, installed on those loggers
 when the app loads (in every web process), rewrites the token of every /c/…/ path in a
-record to "<token>" before any handler sees it. A reverse proxy's access log is outside our
+record (and of the one-click unsubscribe URL, /api/v1/unsubscribe/…) to "<token>" before any
+handler sees it. A reverse proxy's access log is outside our
 processes: see docs/subsystems/portal.md."""
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import logging
 import re
 
-# "/c/<something>/" at the start of a value or after a space or quote (a request line, a path).
-_TOKEN = re.compile(r"""(?:(?<=^)|(?<=[\s"'(]))/c/[^/\s?#"']+/""")
-REDACTED = "/c/<token>/"
+# "/c/<something>/" or the one-click "/api/v1/unsubscribe/<something>" at the start of a value
+# or after a space or quote (a request line, a path).
+_TOKEN = re.compile(r"""(?:(?<=^)|(?<=[\s"'(]))(/c/|/api/v1/unsubscribe/)[^/\s?#"']+""")
+REDACTED = r"\1<token>"
 
 # Loggers that print request paths (django.request: 4xx/5xx; csrf: rejections; django.server:
 # runserver's access log; gunicorn.access: `aftercare serve`'s access log, args a dict).
