@@ -31,7 +31,7 @@ def test_a_manager_of_store_a_gets_404_on_store_b_pages(
     visited = [
         url
         for start in (reverse("dashboard:customers"), reverse("dashboard:orders"))
-        for url in crawl(owner, start=start, on_page=lambda tab, url: None, max_pages=8).visited
+        for url in crawl(owner, start=start, on_page=lambda tab, url: None, max_pages=14).visited
     ]
     ids = {
         str(pk)

@@ -32,16 +32,18 @@ def test_root_redirects_to_the_dashboard(client: Client) -> None:
 
 @pytest.mark.parametrize("field", ["username", "email"])
 @pytest.mark.parametrize("login", ["owner@example.com", "OWNER@example.com"])
-def test_login_with_email_in_either_field(client: Client, owner: object, field: str,
-                                          login: str) -> None:
+def test_login_with_email_in_either_field(
+    client: Client, owner: object, field: str, login: str
+) -> None:
     response = client.post("/dashboard/login/", {field: login, "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
     assert client.get("/dashboard/").status_code == 200
 
 
 def test_wrong_password_says_so_and_keeps_you_out(client: Client, owner: object) -> None:
-    response = client.post("/dashboard/login/", {"username": "owner@example.com",
-                                                 "password": "nope"})
+    response = client.post(
+        "/dashboard/login/", {"username": "owner@example.com", "password": "nope"}
+    )
     assert response.status_code == 200
     assert "correct" in response.content.decode()  # Django's "enter a correct username…"
     assert client.get("/dashboard/").status_code == 302
@@ -49,19 +51,27 @@ def test_wrong_password_says_so_and_keeps_you_out(client: Client, owner: object)
 
 def test_login_form_needs_the_csrf_token(owner: object) -> None:
     client = Client(enforce_csrf_checks=True)
-    refused = client.post("/dashboard/login/", {"username": "owner@example.com",
-                                                "password": PASSWORD})
+    refused = client.post(
+        "/dashboard/login/", {"username": "owner@example.com", "password": PASSWORD}
+    )
     assert refused.status_code == 403
     page = client.get("/dashboard/login/").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     assert token
-    ok = client.post("/dashboard/login/", {"username": "owner@example.com", "password": PASSWORD,
-                                           "csrfmiddlewaretoken": token.group(1)})
+    ok = client.post(
+        "/dashboard/login/",
+        {
+            "username": "owner@example.com",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": token.group(1),
+        },
+    )
     assert ok.status_code == 302
 
 
-def test_password_reset_by_email_through_smtp(client: Client, owner: object,
-                                              smtp_sink: SmtpSink) -> None:
+def test_password_reset_by_email_through_smtp(
+    client: Client, owner: object, smtp_sink: SmtpSink
+) -> None:
     response = client.post("/dashboard/password-reset/", {"email": "owner@example.com"})
     assert response.status_code == 302
     [mail] = smtp_sink.wait_for(1)
@@ -72,8 +82,10 @@ def test_password_reset_by_email_through_smtp(client: Client, owner: object,
     form = client.get(link.group(1), follow=True)
     assert form.status_code == 200
     set_url = form.redirect_chain[-1][0]
-    done = client.post(set_url, {"new_password1": "a new long passphrase 42",
-                                 "new_password2": "a new long passphrase 42"})
+    done = client.post(
+        set_url,
+        {"new_password1": "a new long passphrase 42", "new_password2": "a new long passphrase 42"},
+    )
     assert done.status_code == 302
     assert Client().login(username="owner@example.com", password="a new long passphrase 42")
     # The link works once.
@@ -81,15 +93,17 @@ def test_password_reset_by_email_through_smtp(client: Client, owner: object,
     assert "no longer works" in again.content.decode()
 
 
-def test_password_reset_for_an_unknown_address_sends_nothing(client: Client,
-                                                            smtp_sink: SmtpSink) -> None:
+def test_password_reset_for_an_unknown_address_sends_nothing(
+    client: Client, smtp_sink: SmtpSink
+) -> None:
     response = client.post("/dashboard/password-reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302  # same answer: no account probing
     assert smtp_sink.messages == []
 
 
-def test_store_switcher_only_switches_to_your_stores(client: Client, owner: object,
-                                                     store: Store, other_store: Store) -> None:
+def test_store_switcher_only_switches_to_your_stores(
+    client: Client, owner: object, store: Store, other_store: Store
+) -> None:
     client.force_login(owner)  # type: ignore[arg-type]
     assert client.post("/dashboard/switch-store/", {"store": other_store.slug}).status_code == 400
     third = store_services.create_store(slug="third", name="Third Shop")
@@ -108,8 +122,7 @@ def test_language_is_per_staff_user(client: Client, owner: object) -> None:
     assert store_selectors.staff_language(user_id=owner.pk) == "ko"  # type: ignore[attr-defined]
     assert '<html lang="ko">' in client.get("/dashboard/").content.decode()
     other = get_user_model().objects.create_user(username="x@example.com", password=PASSWORD)
-    store_services.add_staff(store=Store.objects.get(slug="acme"), user=other,
-                             role=StaffRole.AGENT)
+    store_services.add_staff(store=Store.objects.get(slug="acme"), user=other, role=StaffRole.AGENT)
     fresh = Client()
     fresh.force_login(other)
     assert '<html lang="en">' in fresh.get("/dashboard/").content.decode()
@@ -117,16 +130,29 @@ def test_language_is_per_staff_user(client: Client, owner: object) -> None:
 
 def test_language_next_must_stay_on_this_site(client: Client, owner: object) -> None:
     client.force_login(owner)  # type: ignore[arg-type]
-    response = client.post("/dashboard/language/", {"language": "ja",
-                                                    "next": "https://evil.example/"})
+    response = client.post(
+        "/dashboard/language/", {"language": "ja", "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/dashboard/"
 
 
 def test_staff_command_creates_a_login(store: Store) -> None:
     from django.core.management import call_command
 
-    call_command("staff", "create", "--store", "acme", "--email", "agent@example.com",
-                 "--password", PASSWORD, "--role", "agent", "--language", "ja")
+    call_command(
+        "staff",
+        "create",
+        "--store",
+        "acme",
+        "--email",
+        "agent@example.com",
+        "--password",
+        PASSWORD,
+        "--role",
+        "agent",
+        "--language",
+        "ja",
+    )
     assert Client().login(username="agent@example.com", password=PASSWORD)
     user = get_user_model().objects.get(username="agent@example.com")
     assert store_selectors.staff_language(user_id=user.pk) == "ja"

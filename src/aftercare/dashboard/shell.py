@@ -24,7 +24,8 @@ def shell_context(request: HttpRequest) -> dict[str, Any]:
             url = reverse(item.url_name)
         except NoReverseMatch:  # a module registered an item for a page it does not route
             continue
-        active = request.path == url or (url != reverse("dashboard:overview")
-                                         and request.path.startswith(url))
+        active = request.path == url or (
+            url != reverse("dashboard:overview") and request.path.startswith(url)
+        )
         nav.append({"item": item, "url": url, "active": active})
     return {"staff": staff, "nav": nav, "languages": settings.LANGUAGES}

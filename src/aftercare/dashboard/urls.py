@@ -1,5 +1,14 @@
-
-from aftercare.dashboard.views import account, customers, orders, overview, settings
+from aftercare.dashboard.views import (
+    account,
+    customers,
+    flow_editor,
+    flows,
+    messages,
+    orders,
+    overview,
+    queue,
+    settings,
+)
 
 app_name = "dashboard"
 urlpatterns = [
@@ -7,5 +16,9 @@ urlpatterns = [
     *overview.urlpatterns,
     *customers.urlpatterns,
     *orders.urlpatterns,
+    *flows.urlpatterns,
+    *flow_editor.urlpatterns,
+    *queue.urlpatterns,
+    *messages.urlpatterns,
     *settings.urlpatterns,
 ]

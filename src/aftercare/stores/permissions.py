@@ -14,6 +14,7 @@ from aftercare.stores.models import StaffMembership, StaffRole
 class Permission(enum.StrEnum):
     VIEW_REVENUE = "view_revenue"  # money on the overview and in reports
     MANAGE_SETTINGS = "manage_settings"  # store settings, WooCommerce connection
+    MANAGE_FLOWS = "manage_flows"  # create/edit/pause flows, cancel or run queued steps
     MANAGE_STAFF = "manage_staff"  # invite/remove staff, change roles, API tokens
     EXPORT_DATA = "export_data"  # CSV exports, GDPR export and erasure
 
@@ -21,7 +22,12 @@ class Permission(enum.StrEnum):
 _ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     StaffRole.OWNER: frozenset(Permission),
     StaffRole.MANAGER: frozenset(
-        {Permission.VIEW_REVENUE, Permission.MANAGE_SETTINGS, Permission.EXPORT_DATA}
+        {
+            Permission.VIEW_REVENUE,
+            Permission.MANAGE_SETTINGS,
+            Permission.MANAGE_FLOWS,
+            Permission.EXPORT_DATA,
+        }
     ),
     StaffRole.AGENT: frozenset(),
 }
