@@ -1,10 +1,14 @@
 """`aftercare demo [--store demo] [--customers 1500] [--seed 42] [--name "…"] [--anchor …]
-[--dry-run]`: a demo store with two years of believable history.
+[--no-flows] [--dry-run]`: a demo store with two years of believable history — and a "today"
+that shows flows at work.
 
 Creates the store when it does not exist (US dollars, New York time). The history ends at the
 anchor — by default the store's creation time, to the hour — so running the command again, on
-any day, rebuilds the same history and changes nothing. Users are left to
-`aftercare createsuperuser` / the staff commands.
+any day, rebuilds the same history and changes nothing. History never starts a flow, so then
+(unless `--no-flows`) the usual presets are switched on and a few live orders are placed,
+completed and refunded in the hours before the anchor (`demo.live_activity`): once the worker
+runs, mails land in the outbox and steps wait in the queue. A second run adds no second
+"today". Users are left to `aftercare createsuperuser` / the staff commands.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from tqdm import tqdm
 from aftercare.analytics import rebuild as analytics_rebuild
 from aftercare.core import clock
 from aftercare.core.errors import DomainError
-from aftercare.demo import builder
+from aftercare.demo import builder, live_activity
 from aftercare.stores import services as store_services
 from aftercare.stores.models import Store
 
@@ -73,6 +77,11 @@ class Command(BaseCommand):
             help="when the history ends: ISO date/time (UTC unless given) or 'now' "
             "(default: the store's creation time, to the hour)",
         )
+        parser.add_argument(
+            "--no-flows",
+            action="store_true",
+            help="history only: switch no presets on and add no live orders today",
+        )
         parser.add_argument("--dry-run", action="store_true", help="plan and count, write nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -125,6 +134,11 @@ class Command(BaseCommand):
             created = ", ".join(f"{n} {kind}" for kind, n in summary.created.items())
             self.stdout.write(f"created {created} in {seconds:.1f} s")
         analytics_rebuild.rebuild_store(store=store)  # the overview's figures, at once
+        if not options["no_flows"]:
+            today = live_activity.add_today(
+                store=store, now=anchor, customers=options["customers"], seed=options["seed"]
+            )
+            self._print_today(today)
 
     def _anchor(self, *, store: Store, options: dict[str, Any]) -> datetime:
         if options["anchor"]:
@@ -142,7 +156,25 @@ class Command(BaseCommand):
             customers=options["customers"], seed=options["seed"], now=anchor, currency=currency
         )
         self._print(builder.summarise(plan=plan, store=options["store"], seed=options["seed"]))
+        if not options["no_flows"]:
+            self.stdout.write(
+                f"then:      presets {', '.join(live_activity.PRESETS)} switched on, and a few "
+                "live orders today (--no-flows: none)"
+            )
         self.stdout.write("dry run: nothing written")
+
+    def _print_today(self, today: live_activity.Today) -> None:
+        if not today.added:
+            if today.placed or today.completed:
+                self.stdout.write("today:     already there (presets and live orders added before)")
+            return
+        if today.presets:
+            self.stdout.write(f"flows:     switched on {', '.join(today.presets)}")
+        self.stdout.write(
+            f"today:     {today.placed} orders placed, {today.completed} completed, "
+            f"{today.refunded} refunded, as live events: the worker (aftercare serve) sends "
+            "their mails and queues the later steps"
+        )
 
     def _print(self, summary: builder.DemoSummary) -> None:
         statuses = ", ".join(f"{status} {n}" for status, n in summary.statuses.items())
