@@ -26,7 +26,7 @@ from ninja import Body, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from aftercare.core.errors import Conflict, NotFound
-from aftercare.flows import presets
+from aftercare.flows import preset_text, presets
 from aftercare.flows import selectors as flows_selectors
 from aftercare.flows import services as flows_services
 from aftercare.flows.active import to_definition_data
@@ -113,7 +113,7 @@ def list_flows(request: HttpRequest) -> list[dict[str, Any]]:
 
 class PresetOut(Schema):
     name: str  # what enable takes: "review-request"
-    label: str
+    label: str  # label and description: in the request's Accept-Language (en, ko, ja)
     description: str
     category: str
     trigger: str
@@ -130,12 +130,13 @@ def list_presets(request: HttpRequest) -> list[dict[str, Any]]:
     rows = []
     for name in presets.names():
         data = presets.load(name)
+        text = preset_text.of(name, data)
         flow = mine.get(name)
         rows.append(
             {
                 "name": name,
-                "label": str(data.get("name", name)),
-                "description": str(data.get("description", "")),
+                "label": str(text.title),
+                "description": str(text.description),
                 "category": str(data.get("category", "marketing")),
                 "trigger": str((data.get("trigger") or {}).get("type", "")),
                 "flow_id": flow.pk if flow else None,

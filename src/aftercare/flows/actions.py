@@ -1,7 +1,7 @@
 """What a flow can do: the action registry.
 
-    actions.register(Action(key="award_points", label="Award points", run=award,
-                            params=(Param("points", "Points", "number", required=True),)))
+    actions.register(Action(key="award_points", label=_("Award points"), run=award,
+                            params=(Param("points", _("Points"), "number", required=True),)))
 
 An action gets an `ActionContext` (store, flow, run, step, customer, the run's context and the
 fresh facts) and its step's params, and answers with an `ActionResult`: done, skipped (with the
@@ -12,6 +12,7 @@ messages go to the outbox, and the sender delivers them.
 
 Built in: send_email, send_sms, add_tag, remove_tag, webhook, notify_staff. Later modules
 register issue_coupon, award_points, request_review, send_survey from their AppConfig.ready().
+Labels are lazy translations, shown in each staff member's language (flows/locale).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from aftercare.core import encryption
 from aftercare.core.errors import InvalidInput, NotFound
@@ -77,7 +81,7 @@ class ActionResult:
 @dataclass(frozen=True)
 class Param:
     name: str
-    label: str
+    label: str | Promise
     type: Literal["text", "number", "template", "tag", "url", "secret", "textarea", "choice"]
     required: bool = False
     choices: tuple[str, ...] = ()
@@ -87,7 +91,7 @@ class Param:
 @dataclass(frozen=True)
 class Action:
     key: str
-    label: str
+    label: str | Promise
     run: Callable[[ActionContext, Mapping[str, Any]], ActionResult]
     params: tuple[Param, ...] = field(default_factory=tuple)
     # "email"/"sms": a message to the customer (consent, cap and quiet hours apply to marketing)
@@ -123,7 +127,7 @@ def check_params(*, action_key: str, params: Mapping[str, Any]) -> None:
     missing = [p.name for p in action.params if p.required and params.get(p.name) in (None, "")]
     if missing:
         raise InvalidInput(
-            f"Action {action.label!r} needs: {', '.join(missing)}.", code="missing_params"
+            f"Action {str(action.label)!r} needs: {', '.join(missing)}.", code="missing_params"
         )
 
 
@@ -244,33 +248,39 @@ def notify_staff(ctx: ActionContext, params: Mapping[str, Any]) -> ActionResult:
     return ActionResult(status="done", reason=f"notified {len(addresses)}", message_id=first)
 
 
-TEMPLATE = Param("template", "Template", "template", required=True)
-TAG = Param("tag", "Tag", "tag", required=True)
+TEMPLATE = Param("template", _("Template"), "template", required=True)
+TAG = Param("tag", _("Tag"), "tag", required=True)
 
-register(Action("send_email", "Send an email", send_email, (TEMPLATE,), channel="email"))
-register(Action("send_sms", "Send a text message (SMS)", send_sms, (TEMPLATE,), channel="sms"))
-register(Action("add_tag", "Add a tag", add_tag, (TAG,)))
-register(Action("remove_tag", "Remove a tag", remove_tag, (TAG,)))
+register(Action("send_email", _("Send an email"), send_email, (TEMPLATE,), channel="email"))
+register(Action("send_sms", _("Send a text message (SMS)"), send_sms, (TEMPLATE,), channel="sms"))
+register(Action("add_tag", _("Add a tag"), add_tag, (TAG,)))
+register(Action("remove_tag", _("Remove a tag"), remove_tag, (TAG,)))
 register(
     Action(
         "webhook",
-        "Call a webhook (signed)",
+        _("Call a webhook (signed)"),
         webhook,
-        (Param("url", "URL", "url", required=True), Param("secret", "Signing secret", "secret")),
+        (
+            Param("url", _("URL"), "url", required=True),
+            Param("secret", _("Signing secret"), "secret"),
+        ),
     )
 )
 register(
     Action(
         "notify_staff",
-        "Notify staff",
+        _("Notify staff"),
         notify_staff,
         (
             Param(
-                "role", "Role (all staff if empty)", "choice", choices=("owner", "manager", "agent")
+                "role",
+                _("Role (all staff if empty)"),
+                "choice",
+                choices=("owner", "manager", "agent"),
             ),
-            Param("emails", "Or these addresses (comma-separated)", "text"),
-            Param("note", "Note", "textarea"),
-            Param("template", "Template", "template", default="staff-notification"),
+            Param("emails", _("Or these addresses (comma-separated)"), "text"),
+            Param("note", _("Note"), "textarea"),
+            Param("template", _("Template"), "template", default="staff-notification"),
         ),
     )
 )

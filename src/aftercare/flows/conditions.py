@@ -6,7 +6,9 @@
 Pure: facts are a plain dict (facts.py loads them in bulk from fresh data each time a step comes
 due), so the same conditions give the same answer in a test, the matcher and the runner.
 `FACTS` lists every fact the editor offers, with its type; later modules add theirs with
-`register_fact` (e.g. "customer.points_balance").
+`register_fact` (e.g. "customer.points_balance"). Fact labels are lazy translations: the
+editor shows them in each staff member's language; the reasons `describe` writes name facts by
+key, so a skip reads the same in every language.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, Literal
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from aftercare.flows.definition import Condition
 
 FactType = Literal["text", "number", "money", "bool", "list", "date"]
@@ -25,7 +30,7 @@ FactType = Literal["text", "number", "money", "bool", "list", "date"]
 @dataclass(frozen=True)
 class Fact:
     key: str
-    label: str
+    label: str | Promise
     type: FactType
     # Which loader of facts.py fills it: "order", "lines", "customer", "history", "stats", "tags".
     source: str
@@ -34,50 +39,50 @@ class Fact:
 FACTS: dict[str, Fact] = {}
 
 
-def register_fact(*, key: str, label: str, type: FactType, source: str) -> Fact:
+def register_fact(*, key: str, label: str | Promise, type: FactType, source: str) -> Fact:
     fact = Fact(key=key, label=label, type=type, source=source)
     FACTS[key] = fact
     return fact
 
 
 for _key, _label, _type, _source in [
-    ("order.status", "Order status", "text", "order"),
-    ("order.total", "Order total", "money", "order"),
-    ("order.currency", "Order currency", "text", "order"),
-    ("order.refunded_total", "Amount refunded", "money", "order"),
-    ("order.is_refunded", "Order is (partly) refunded", "bool", "order"),
-    ("order.is_fully_refunded", "Order is fully refunded", "bool", "order"),
-    ("order.is_paid", "Order is paid", "bool", "order"),
-    ("order.is_deleted", "Order was deleted in the shop", "bool", "order"),
-    ("order.payment_method", "Payment method", "text", "order"),
-    ("order.created_via", "Created via", "text", "order"),
-    ("order.shipping_country", "Shipping country", "text", "order"),
-    ("order.coupon_codes", "Coupon codes used", "list", "order"),
-    ("order.is_first", "First paid order of the customer", "bool", "history"),
-    ("order.item_count", "Number of items", "number", "lines"),
-    ("order.product_ids", "Product ids (shop)", "list", "lines"),
-    ("order.skus", "SKUs", "list", "lines"),
-    ("order.categories", "Product categories (names)", "list", "lines"),
-    ("customer.orders_count", "Paid orders of the customer", "number", "history"),
-    ("customer.total_spent", "Total spent (net of refunds)", "money", "history"),
-    ("customer.days_since_last_order", "Days since the last paid order", "number", "history"),
-    ("customer.segment", "RFM segment", "text", "stats"),
-    ("customer.tags", "Tags", "list", "tags"),
-    ("customer.language", "Language", "text", "customer"),
-    ("customer.country", "Country", "text", "customer"),
-    ("customer.is_registered", "Has an account", "bool", "customer"),
-    ("customer.marketing_consent", "Email marketing consent", "text", "customer"),
-    ("customer.has_email", "Has an email address", "bool", "customer"),
-    ("customer.has_phone", "Has a phone number", "bool", "customer"),
-    ("customer.email", "Email address", "text", "customer"),
-    ("customer.birthday", "Birthday", "date", "customer"),
-    ("customer.time_zone", "Time zone", "text", "customer"),
-    ("customer.is_deleted", "Customer was deleted in the shop", "bool", "customer"),
-    ("customer.first_order_date", "Date of the first paid order", "date", "history"),
-    ("trigger.event_type", "Trigger: event type", "text", "trigger"),
-    ("trigger.from", "Trigger: status changed from", "text", "trigger"),
-    ("trigger.to", "Trigger: status changed to", "text", "trigger"),
-    ("trigger.refund_full", "Trigger: the refund was full", "bool", "trigger"),
+    ("order.status", _("Order status"), "text", "order"),
+    ("order.total", _("Order total"), "money", "order"),
+    ("order.currency", _("Order currency"), "text", "order"),
+    ("order.refunded_total", _("Amount refunded"), "money", "order"),
+    ("order.is_refunded", _("Order is (partly) refunded"), "bool", "order"),
+    ("order.is_fully_refunded", _("Order is fully refunded"), "bool", "order"),
+    ("order.is_paid", _("Order is paid"), "bool", "order"),
+    ("order.is_deleted", _("Order was deleted in the shop"), "bool", "order"),
+    ("order.payment_method", _("Payment method"), "text", "order"),
+    ("order.created_via", _("Created via"), "text", "order"),
+    ("order.shipping_country", _("Shipping country"), "text", "order"),
+    ("order.coupon_codes", _("Coupon codes used"), "list", "order"),
+    ("order.is_first", _("First paid order of the customer"), "bool", "history"),
+    ("order.item_count", _("Number of items"), "number", "lines"),
+    ("order.product_ids", _("Product ids (shop)"), "list", "lines"),
+    ("order.skus", _("SKUs"), "list", "lines"),
+    ("order.categories", _("Product categories (names)"), "list", "lines"),
+    ("customer.orders_count", _("Paid orders of the customer"), "number", "history"),
+    ("customer.total_spent", _("Total spent (net of refunds)"), "money", "history"),
+    ("customer.days_since_last_order", _("Days since the last paid order"), "number", "history"),
+    ("customer.segment", _("RFM segment"), "text", "stats"),
+    ("customer.tags", _("Tags"), "list", "tags"),
+    ("customer.language", _("Language"), "text", "customer"),
+    ("customer.country", _("Country"), "text", "customer"),
+    ("customer.is_registered", _("Has an account"), "bool", "customer"),
+    ("customer.marketing_consent", _("Email marketing consent"), "text", "customer"),
+    ("customer.has_email", _("Has an email address"), "bool", "customer"),
+    ("customer.has_phone", _("Has a phone number"), "bool", "customer"),
+    ("customer.email", _("Email address"), "text", "customer"),
+    ("customer.birthday", _("Birthday"), "date", "customer"),
+    ("customer.time_zone", _("Time zone"), "text", "customer"),
+    ("customer.is_deleted", _("Customer was deleted in the shop"), "bool", "customer"),
+    ("customer.first_order_date", _("Date of the first paid order"), "date", "history"),
+    ("trigger.event_type", _("Trigger: event type"), "text", "trigger"),
+    ("trigger.from", _("Trigger: status changed from"), "text", "trigger"),
+    ("trigger.to", _("Trigger: status changed to"), "text", "trigger"),
+    ("trigger.refund_full", _("Trigger: the refund was full"), "bool", "trigger"),
 ]:
     register_fact(key=_key, label=_label, type=_type, source=_source)  # type: ignore[arg-type]
 

@@ -8,32 +8,35 @@
   claims due rows under a lease, re-checks the flow's filters on fresh data and acts. Staff see,
   cancel and "run now" these rows. Unique per (run, step_key): a step is done at most once.
 - `FlowCursor`: per store, the last event id the matcher has read (matcher.py).
+
+Choice labels are lazy translations (flows/locale), read in the active language.
 """
 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from aftercare.customers.models import Customer
 from aftercare.stores.models import Store
 
 
 class FlowStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused"  # no new runs; waiting steps stay in the queue until resumed
-    ARCHIVED = "archived", "Archived"
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")  # no new runs; waiting steps stay in the queue until resumed
+    ARCHIVED = "archived", _("Archived")
 
 
 class FlowCategory(models.TextChoices):
-    TRANSACTIONAL = "transactional", "Transactional"
-    MARKETING = "marketing", "Marketing"
+    TRANSACTIONAL = "transactional", _("Transactional")
+    MARKETING = "marketing", _("Marketing")
 
 
 class Reentry(models.TextChoices):
-    PER_SUBJECT = "per_subject", "Once per trigger subject (e.g. per order)"
-    ONCE_PER_CUSTOMER = "once_per_customer", "At most once per customer"
-    ONCE_PER_DAYS = "once_per_days", "At most once per customer per N days"
+    PER_SUBJECT = "per_subject", _("Once per trigger subject (e.g. per order)")
+    ONCE_PER_CUSTOMER = "once_per_customer", _("At most once per customer")
+    ONCE_PER_DAYS = "once_per_days", _("At most once per customer per N days")
 
 
 class Flow(models.Model):
@@ -67,11 +70,11 @@ class Flow(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    ACTIVE = "active", "In progress"
-    FINISHED = "finished", "Finished"
-    EXITED = "exited", "Stopped by a condition"
-    CANCELLED = "cancelled", "Cancelled"
-    FAILED = "failed", "Failed"
+    ACTIVE = "active", _("In progress")
+    FINISHED = "finished", _("Finished")
+    EXITED = "exited", _("Stopped by a condition")
+    CANCELLED = "cancelled", _("Cancelled")
+    FAILED = "failed", _("Failed")
 
 
 class FlowRun(models.Model):
@@ -103,12 +106,12 @@ class FlowRun(models.Model):
 
 
 class StepStatus(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    SKIPPED = "skipped", "Skipped"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class ScheduledStep(models.Model):

@@ -166,7 +166,7 @@ def set_status(*, flow: Flow, status: str) -> Flow:
 def enable_preset(*, store: Store, name: str) -> Flow:
     """Create and activate the preset's flow — or activate the store's existing one (a second
     click does not make a second flow). Locks the store row: two clicks at once make one flow."""
-    data = presets.load(name)
+    data = presets.load(name, language=store.default_locale)
     Store.objects.select_for_update().filter(pk=store.pk).first()
     existing = (
         Flow.objects.filter(store=store, preset=name)

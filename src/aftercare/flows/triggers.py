@@ -9,6 +9,9 @@ second worker never starts a second run), its customer and the context steps act
 *scheduled* trigger (birthday, anniversary, win-back) has no event: schedule.py scans for due
 customers once an hour. Later modules register their own (`review.submitted`,
 `points.changed`, `delivery.late`, …) with `register()` from their AppConfig.ready().
+
+Labels are lazy translations (`gettext_lazy`): the registry is built once at import, and the
+editor shows each staff member the words of their own language (flows/locale).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from aftercare.core.errors import NotFound
 
@@ -43,7 +49,7 @@ class Start:
 @dataclass(frozen=True)
 class ConfigField:
     name: str
-    label: str
+    label: str | Promise
     type: Literal["text", "number", "choice", "multichoice"]
     choices: tuple[str, ...] = ()
     default: Any = None
@@ -53,7 +59,7 @@ class ConfigField:
 @dataclass(frozen=True)
 class Trigger:
     key: str
-    label: str
+    label: str | Promise
     kind: Literal["event", "scheduled"] = "event"
     event_types: tuple[str, ...] = ()
     start: Callable[[EventView, Mapping[str, Any]], Start | None] | None = None
@@ -155,33 +161,33 @@ STATUSES = (
 )  # fmt: skip
 
 for _key, _label in [
-    ("order.created", "Order placed"),
-    ("order.paid", "Order paid"),
-    ("order.completed", "Order completed"),
-    ("order.cancelled", "Order cancelled"),
+    ("order.created", _("Order placed")),
+    ("order.paid", _("Order paid")),
+    ("order.completed", _("Order completed")),
+    ("order.cancelled", _("Order cancelled")),
 ]:
     register(Trigger(key=_key, label=_label, event_types=(_key,), start=_order_start))
 
 register(
     Trigger(
         key="order.status_changed",
-        label="Order status changed",
+        label=_("Order status changed"),
         event_types=("order.status_changed", "order.created"),
         start=_status_changed,
         config_fields=(
-            ConfigField("from", "From status (any if empty)", "multichoice", STATUSES),
-            ConfigField("to", "To status (any if empty)", "multichoice", STATUSES),
+            ConfigField("from", _("From status (any if empty)"), "multichoice", STATUSES),
+            ConfigField("to", _("To status (any if empty)"), "multichoice", STATUSES),
         ),
     )
 )
 register(
     Trigger(
         key="order.refunded",
-        label="Order refunded",
+        label=_("Order refunded"),
         event_types=("order.refunded",),
         start=_refunded,
         config_fields=(
-            ConfigField("refund", "Refund", "choice", ("any", "partial", "full"), "any"),
+            ConfigField("refund", _("Refund"), "choice", ("any", "partial", "full"), "any"),
         ),
     )
 )
@@ -201,7 +207,7 @@ def _customer_start(event: EventView, config: Mapping[str, Any]) -> Start | None
 register(
     Trigger(
         key="customer.created",
-        label="Customer created",
+        label=_("Customer created"),
         event_types=("customer.created",),
         start=_customer_start,
     )
@@ -240,14 +246,14 @@ def _threshold_crossed(start: Start, config: Mapping[str, Any], facts: Mapping[s
 register(
     Trigger(
         key="customer.threshold_reached",
-        label="Customer reaches a number of orders or an amount spent",
+        label=_("Customer reaches a number of orders or an amount spent"),
         event_types=("order.paid",),
         start=_threshold_start,
         config_fields=(
             ConfigField(
-                "measure", "Measure", "choice", ("orders_count", "total_spent"), "orders_count"
+                "measure", _("Measure"), "choice", ("orders_count", "total_spent"), "orders_count"
             ),
-            ConfigField("value", "Reaches", "number", required=True),
+            ConfigField("value", _("Reaches"), "number", required=True),
         ),
         sources=frozenset({"order", "history"}),
         accepts=_threshold_crossed,
@@ -275,8 +281,8 @@ def _message_start(event: EventView, config: Mapping[str, Any]) -> Start | None:
 
 
 for _key, _label in [
-    ("message.opened", "Message opened"),
-    ("message.clicked", "Message link clicked"),
+    ("message.opened", _("Message opened")),
+    ("message.clicked", _("Message link clicked")),
 ]:
     register(
         Trigger(
@@ -284,40 +290,40 @@ for _key, _label in [
             label=_label,
             event_types=(_key,),
             start=_message_start,
-            config_fields=(ConfigField("flow_id", "Only messages of flow (id)", "number"),),
+            config_fields=(ConfigField("flow_id", _("Only messages of flow (id)"), "number"),),
         )
     )
 
 
 # -- scheduled (schedule.py scans for them) ------------------------------------------------------
 
-DAYS_BEFORE = ConfigField("days_before", "Days before (0 = on the day)", "number", (), 0)
+DAYS_BEFORE = ConfigField("days_before", _("Days before (0 = on the day)"), "number", (), 0)
 
 register(
     Trigger(
         key="customer.birthday",
-        label="Customer's birthday",
+        label=_("Customer's birthday"),
         kind="scheduled",
         config_fields=(
-            ConfigField("days_before", "Days before (0 = on the day)", "number", (), 0),
+            ConfigField("days_before", _("Days before (0 = on the day)"), "number", (), 0),
         ),
     )
 )
 register(
     Trigger(
         key="customer.first_order_anniversary",
-        label="Anniversary of the first order",
+        label=_("Anniversary of the first order"),
         kind="scheduled",
         config_fields=(
-            ConfigField("days_before", "Days before (0 = on the day)", "number", (), 0),
+            ConfigField("days_before", _("Days before (0 = on the day)"), "number", (), 0),
         ),
     )
 )
 register(
     Trigger(
         key="customer.win_back",
-        label="No paid order for a number of days",
+        label=_("No paid order for a number of days"),
         kind="scheduled",
-        config_fields=(ConfigField("days", "Days without an order", "number", (), 90, True),),
+        config_fields=(ConfigField("days", _("Days without an order"), "number", (), 90, True),),
     )
 )

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_POST
 from aftercare.core.errors import InvalidInput, NotFound
 from aftercare.dashboard.access import Staff, staff_page
 from aftercare.dashboard.forms.flows import FlowImportForm
-from aftercare.flows import actions, conditions, presets, triggers
+from aftercare.flows import actions, conditions, preset_text, presets, triggers
 from aftercare.flows import selectors as flow_selectors
 from aftercare.flows import services as flow_services
 from aftercare.flows.definition import InvalidFlow
@@ -51,58 +51,6 @@ FLOW_STATUS_BADGES = {"draft": "", "active": "good", "paused": "warn", "archived
 CATEGORY_LABELS: dict[str, Any] = {
     "transactional": gettext_lazy("Transactional"),
     "marketing": gettext_lazy("Marketing"),
-}
-# The gallery's words for the shipped presets (their YAML carries English only); a preset
-# added later without an entry here shows the name and description of its YAML.
-PRESET_TEXT: dict[str, tuple[Any, Any]] = {
-    "thank-you": (
-        gettext_lazy("Thank you"),
-        gettext_lazy("A thank-you right after the order is paid, with the order summary."),
-    ),
-    "order-status": (
-        gettext_lazy("Order status updates"),
-        gettext_lazy("Tells the customer when the order is being prepared, shipped and completed."),
-    ),
-    "delay-notice": (
-        gettext_lazy("Sorry, there's a delay"),
-        gettext_lazy("When a paid order is put on hold, the customer hears it from you first."),
-    ),
-    "review-request": (
-        gettext_lazy("Review request"),
-        gettext_lazy("Asks for a review 14 days after completion, unless the order was refunded."),
-    ),
-    "survey": (
-        gettext_lazy("Post-purchase survey"),
-        gettext_lazy("One question, a week after the order is completed."),
-    ),
-    "cross-sell": (
-        gettext_lazy("Cross-sell"),
-        gettext_lazy("Products that go with what they bought, five days after completion."),
-    ),
-    "next-purchase-coupon": (
-        gettext_lazy("Next-purchase coupon"),
-        gettext_lazy("A coupon for the second order, three days after the first is completed."),
-    ),
-    "loyalty-invite": (
-        gettext_lazy("Loyalty invitation"),
-        gettext_lazy("Invites customers to the loyalty program after their second paid order."),
-    ),
-    "win-back": (
-        gettext_lazy("Win-back"),
-        gettext_lazy("We miss you: 90 days without a paid order. Starts again after a purchase."),
-    ),
-    "birthday": (
-        gettext_lazy("Birthday"),
-        gettext_lazy("Happy birthday on the day, in the customer's time zone."),
-    ),
-    "anniversary": (
-        gettext_lazy("First-order anniversary"),
-        gettext_lazy("A thank-you every year on the anniversary of their first order."),
-    ),
-    "onboarding": (
-        gettext_lazy("Onboarding tips"),
-        gettext_lazy("How to get the most out of what they bought, after the first order."),
-    ),
 }
 REENTRY_LABELS: dict[str, Any] = {
     "per_subject": gettext_lazy("Once per trigger subject (e.g. per order)"),
@@ -143,7 +91,7 @@ def condition_text(condition: Mapping[str, Any]) -> str:
     fact_key = str(condition.get("fact", ""))
     fact = conditions.FACTS.get(fact_key)
     op = str(condition.get("op", ""))
-    words = [fact.label if fact else fact_key, str(OPERATORS.get(op, op))]
+    words = [str(fact.label) if fact else fact_key, str(OPERATORS.get(op, op))]
     if op not in {"is_set", "is_not_set"}:
         value = condition.get("value")
         words.append(", ".join(map(str, value)) if isinstance(value, list) else str(value))
@@ -195,7 +143,7 @@ def step_text(step: Mapping[str, Any]) -> dict[str, Any]:
     elif kind == "action":
         key = str(step.get("action", ""))
         action = actions.get(key) if actions.exists(key) else None
-        title = action.label if action else key
+        title = str(action.label) if action else key
         params = step.get("params") or {}
         lines = [f"{name}: {value}" for name, value in params.items()] if params else []
     else:
@@ -220,15 +168,13 @@ def _gallery(flows: list[Flow]) -> list[dict[str, Any]]:
     cards = []
     for name in presets.names():
         data = presets.load(name)
-        title, description = PRESET_TEXT.get(
-            name, (data.get("name", name), data.get("description", ""))
-        )
+        text = preset_text.of(name, data)  # in the staff member's language
         category = str(data.get("category", "marketing"))
         cards.append(
             {
                 "name": name,
-                "title": title,
-                "description": description,
+                "title": text.title,
+                "description": text.description,
                 "category": CATEGORY_LABELS.get(category, category),
                 "transactional": category == "transactional",
                 "flow": by_preset.get(name),
