@@ -9,21 +9,32 @@ Email consent lives on the customer row (`marketing_consent`, what messaging fil
 in its history; other channels (SMS) live in the history only: their state is the latest
 `ConsentChange` of that channel. Every change appends a `ConsentChange` and publishes
 `customer.consent_changed`; asking for the state a customer already has changes nothing
-(idempotent: a second unsubscribe records nothing)."""
+(idempotent: a second unsubscribe records nothing).
+
+The preferences page also sets which marketing *topics* they want (`set_topics`: the opt-outs,
+see customers/topics.py) and the language they want mail in (`set_preferred_locale`). Both are
+theirs alone: written here, never by the mirror. Each change publishes an event with the
+source, the time and before/after (`customer.topics_changed`, `customer.language_changed`) —
+the GDPR evidence, like consent."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 
 from django.db import transaction
 
 from aftercare.core import clock
 from aftercare.core.errors import InvalidInput
+from aftercare.customers import topics
 from aftercare.customers.models import ConsentChange, ConsentState, Customer
 from aftercare.events import bus
 from aftercare.stores.models import ConsentMode, Store
 
 CONSENT_CHANGED = "customer.consent_changed"
+TOPICS_CHANGED = "customer.topics_changed"
+LANGUAGE_CHANGED = "customer.language_changed"
 
 
 class ConsentChannel(StrEnum):
@@ -124,3 +135,83 @@ def change_consent(
         ]
     )
     return change
+
+
+def opted_out_of(*, customer: Customer, topic: str) -> bool:
+    """Whether `customer` opted out of marketing `topic` ("" — general marketing — never is).
+    Reads the row: no query, so the sender can ask for every message it sends."""
+    return bool(topic) and topic in (customer.topic_opt_outs or [])
+
+
+@transaction.atomic
+def set_topics(*, customer: Customer, unsubscribed: Iterable[str], source: str) -> bool:
+    """Record that `customer` now wants no marketing of the topics in `unsubscribed` (and all
+    the others), from `source`. Unknown topic keys are ignored. Returns whether anything
+    changed; a change publishes `customer.topics_changed` with before and after."""
+    wanted = sorted(topics.clean(unsubscribed))
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = sorted(topics.clean(locked.topic_opt_outs or []))
+    if wanted == before:
+        return False
+    now = clock.now()
+    source = source[:100]
+    Customer.objects.filter(pk=locked.pk).update(topic_opt_outs=wanted, updated_at=now)
+    customer.topic_opt_outs = wanted
+    _publish(
+        locked,
+        type_=TOPICS_CHANGED,
+        now=now,
+        payload={
+            "from": before,
+            "to": wanted,
+            "unsubscribed": sorted(set(wanted) - set(before)),
+            "resubscribed": sorted(set(before) - set(wanted)),
+            "source": source,
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def set_preferred_locale(*, customer: Customer, locale: str, source: str) -> bool:
+    """Record the language `customer` wants their messages in ("" = the shop's `locale`); it
+    must be one of the store's languages. Returns whether anything changed."""
+    locked_customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    store = customer.store
+    code = locale.strip().replace("_", "-").split("-")[0].lower()
+    spoken = [str(c).split("-")[0].lower() for c in (store.languages or [])] or [
+        store.default_locale.split("-")[0].lower()
+    ]
+    if code and code not in spoken:
+        raise InvalidInput(f"the store does not write in {locale!r}", code="unknown_language")
+    before = locked_customer.preferred_locale
+    if code == before:
+        return False
+    now = clock.now()
+    source = source[:100]
+    Customer.objects.filter(pk=locked_customer.pk).update(preferred_locale=code, updated_at=now)
+    customer.preferred_locale = code
+    _publish(
+        locked_customer,
+        type_=LANGUAGE_CHANGED,
+        now=now,
+        payload={"from": before, "to": code, "source": source},
+    )
+    return True
+
+
+def _publish(customer: Customer, *, type_: str, now: datetime, payload: dict[str, object]) -> None:
+    bus.publish_many(
+        [
+            bus.EventDraft(
+                store_id=customer.store_id,
+                type=type_,
+                subject_type="customer",
+                subject_id=customer.pk,
+                customer_id=customer.pk,
+                occurred_at=now,
+                payload=payload,
+                # No dedupe key: the customer's own action, never replayed by a delivery.
+            )
+        ]
+    )

@@ -4,7 +4,7 @@ billing email), with marketing consent and its history."""
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F
+from django.db.models import F, JSONField, Value
 from django.db.models.functions import Lower
 
 from aftercare.stores.models import Store
@@ -35,6 +35,12 @@ class Customer(models.Model):
     )
     consent_source = models.CharField(max_length=100, blank=True)
     consent_at = models.DateTimeField(null=True, blank=True)
+    # The customer's own choices on their preferences page, written only by customers.consent
+    # (never by the mirror, whose inserts and updates name their columns: hence the database
+    # defaults). `locale` stays the shop's value; `preferred_locale` wins over it for messages.
+    preferred_locale = models.CharField(max_length=10, blank=True, default="", db_default="")
+    # Marketing topics (customers.topics keys) they opted out of, sorted; [] = all topics.
+    topic_opt_outs = models.JSONField(blank=True, default=list, db_default=Value([], JSONField()))
     # When the shop says the customer came to be (first order for guests), and last changed.
     first_seen_at = models.DateTimeField(null=True, blank=True)
     date_modified_gmt = models.DateTimeField(null=True, blank=True)

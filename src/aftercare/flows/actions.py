@@ -51,6 +51,7 @@ class ActionContext:
     facts: Mapping[str, Any]
     now: datetime
     zone: ZoneInfo
+    topic: str = ""  # the flow's marketing topic (customers.topics); "" = general
 
     @property
     def order_id(self) -> int | None:
@@ -159,6 +160,7 @@ def _send(ctx: ActionContext, params: Mapping[str, Any], *, channel: str) -> Act
         zone=ctx.zone,
         now=ctx.now,
         extra=dict(ctx.context.get("variables") or {}),
+        topic=ctx.topic,
     )
     return ActionResult.from_queue(result)
 

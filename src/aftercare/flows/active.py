@@ -28,6 +28,7 @@ class ActiveFlow:
     activated_at: datetime | None
     frequency_cap_hours: int | None
     definition: FlowDefinition
+    topic: str = ""  # customers.topics key of a marketing flow; "" = general
 
 
 _parsed: dict[str, FlowDefinition] = {}
@@ -58,6 +59,8 @@ def to_definition_data(flow: Flow) -> dict[str, Any]:
         "steps": flow.steps or [],
         "reentry": flow.reentry,
     }
+    if flow.topic:
+        data["topic"] = flow.topic
     if flow.reentry_days:
         data["reentry_days"] = flow.reentry_days
     if flow.frequency_cap_hours is not None:
@@ -69,6 +72,7 @@ def load(*, store_id: int) -> list[ActiveFlow]:
     flows = Flow.objects.filter(store_id=store_id, status=FlowStatus.ACTIVE).only(
         "id", "store_id", "version", "category", "activated_at", "frequency_cap_hours", "name",
         "description", "trigger", "trigger_config", "filters", "steps", "reentry", "reentry_days",
+        "topic",
     )  # fmt: skip
     return [
         ActiveFlow(
@@ -79,6 +83,7 @@ def load(*, store_id: int) -> list[ActiveFlow]:
             activated_at=flow.activated_at,
             frequency_cap_hours=flow.frequency_cap_hours,
             definition=definition_of(flow),
+            topic=flow.topic,
         )
         for flow in flows
     ]

@@ -6,6 +6,7 @@ import carry, and the runner reads. One schema (pydantic) checks all of them.
 
     name: Review request
     category: marketing
+    topic: feedback                      # customers.topics; customers may opt out of one
     trigger: {type: order.completed}
     filters: [{fact: order.status, op: eq, value: completed}]   # re-checked at every step
     steps:
@@ -26,6 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aftercare.core.errors import DomainError
+from aftercare.customers import topics
 
 KEY = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 EXIT = "exit"
@@ -99,6 +101,9 @@ class FlowDefinition(_Model):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     category: Literal["transactional", "marketing"] = "marketing"
+    # A marketing flow's topic (customers.topics: "offers", "feedback", …; "" = general): a
+    # customer who opted out of it on their preferences page gets none of its messages.
+    topic: str = ""
     trigger: TriggerSpec
     filters: list[Condition] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
@@ -125,6 +130,8 @@ class FlowDefinition(_Model):
                     raise ValueError(f"step {step.key!r} may only jump forward, not to {target!r}")
         if self.reentry == "once_per_days" and not self.reentry_days:
             raise ValueError("reentry once_per_days needs reentry_days")
+        if self.topic and not topics.is_topic(self.topic):
+            raise ValueError(f"unknown topic {self.topic!r} (one of: {', '.join(topics.KEYS)})")
         return self
 
 

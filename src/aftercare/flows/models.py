@@ -51,6 +51,8 @@ class Flow(models.Model):
     category = models.CharField(
         max_length=16, choices=FlowCategory.choices, default=FlowCategory.MARKETING
     )
+    # Marketing only: the topic (customers.topics key) customers may opt out of; "" = general.
+    topic = models.CharField(max_length=32, blank=True, default="", db_default="")
     status = models.CharField(max_length=12, choices=FlowStatus.choices, default=FlowStatus.DRAFT)
     reentry = models.CharField(max_length=20, choices=Reentry.choices, default=Reentry.PER_SUBJECT)
     reentry_days = models.PositiveIntegerField(null=True, blank=True)

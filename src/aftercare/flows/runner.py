@@ -252,6 +252,7 @@ def _act(
         facts=row,
         now=batch.now,
         zone=zone,
+        topic=flow.topic,
     )
     try:
         with transaction.atomic():

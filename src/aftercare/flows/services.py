@@ -102,6 +102,7 @@ def _apply(flow: Flow, definition: FlowDefinition) -> None:
     flow.name = definition.name
     flow.description = definition.description
     flow.category = definition.category
+    flow.topic = definition.topic
     flow.trigger = definition.trigger.type
     flow.trigger_config = dict(definition.trigger.config)
     flow.filters = data.get("filters", [])

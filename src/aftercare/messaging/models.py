@@ -60,6 +60,9 @@ class Message(models.Model):
     flow_id = models.BigIntegerField(null=True, blank=True)
     step_id = models.BigIntegerField(null=True, blank=True)  # flows.ScheduledStep
     source = models.CharField(max_length=100, blank=True)  # "flow", "test", "staff", …
+    # Marketing: the flow's topic (customers.topics), re-checked against the customer's
+    # opt-outs at send time; "" = general.
+    topic = models.CharField(max_length=32, blank=True, default="", db_default="")
     # Unique per store: asking twice for the message of one step run returns the first row.
     idempotency_key = models.CharField(max_length=200)
     # Tracking: the token in open-pixel and click URLs; links[i] is the i-th tracked target.

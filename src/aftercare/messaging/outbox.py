@@ -8,7 +8,8 @@
 The never-spam rules are applied here, once for every caller (flows, staff, later modules):
 no address or a suppressed one (hard bounce, complaint) → skipped, transactional too;
 marketing without consent (store's opt-in/opt-out mode) → skipped; marketing in the customer's
-quiet hours → deferred to their end; marketing over the frequency cap → skipped ("capped").
+quiet hours → deferred to their end; marketing over the frequency cap → skipped ("capped");
+marketing of a topic the customer opted out of (`topic="offers"`) → skipped.
 Everything skipped says why, for the queue and the customer's timeline.
 
 The row is written in the caller's transaction with an idempotency key unique per store: a
@@ -53,12 +54,14 @@ def _skip(reason: str) -> QueueResult:
 
 
 def language_for(*, store: Store, customer: Customer | None) -> str:
-    """The customer's language when the store speaks it, else the store's default."""
+    """The customer's language when the store speaks it — the one they chose on their
+    preferences page, else the shop's — else the store's default."""
     spoken = [str(code) for code in (store.languages or [])] or [store.default_locale]
-    if customer is not None and customer.locale:
-        code = customer.locale.replace("_", "-").split("-")[0].lower()
-        if code in spoken:
-            return code
+    if customer is not None:
+        for wanted in (customer.preferred_locale, customer.locale):
+            code = (wanted or "").replace("_", "-").split("-")[0].lower()
+            if code and code in spoken:
+                return code
     return store.default_locale.split("-")[0].lower() or "en"
 
 
@@ -123,8 +126,10 @@ def queue(
     cap_hours: int | None = None,
     extra: dict[str, Any] | None = None,
     source: str = "flow",
+    topic: str = "",
 ) -> QueueResult:
-    """Decide, render and write one message to `customer` (module docstring)."""
+    """Decide, render and write one message to `customer` (module docstring). `topic`: the
+    marketing topic (customers.topics) the customer may have opted out of; "" = general."""
     if (done := _existing(store, idempotency_key)) is not None:
         return done
     address = customer.email if channel == ChannelKind.EMAIL else customer.phone
@@ -138,6 +143,7 @@ def queue(
         now=now,
         zone=zone,
         cap_hours=cap_hours,
+        topic=topic,
     )
     if refusal is not None:
         return refusal
@@ -168,6 +174,7 @@ def queue(
         flow_id=flow_id,
         step_id=step_id,
         source=source,
+        topic=topic if marketing else "",
         idempotency_key=idempotency_key,
         next_attempt_at=now,
         created_at=now,
@@ -210,6 +217,7 @@ def _gate(
     now: datetime,
     zone: ZoneInfo,
     cap_hours: int | None,
+    topic: str = "",
 ) -> QueueResult | None:
     """The never-spam rules, cheapest first; None when the message may be written. The
     frequency cap comes last: its slot is taken only by a message that will be written."""
@@ -220,7 +228,13 @@ def _gate(
     if not marketing:
         return None
     return _marketing_gate(
-        store=store, customer=customer, channel=channel, now=now, zone=zone, cap_hours=cap_hours
+        store=store,
+        customer=customer,
+        channel=channel,
+        now=now,
+        zone=zone,
+        cap_hours=cap_hours,
+        topic=topic,
     )
 
 
@@ -232,9 +246,12 @@ def _marketing_gate(
     now: datetime,
     zone: ZoneInfo,
     cap_hours: int | None,
+    topic: str = "",
 ) -> QueueResult | None:
     if problem := _consent_problem(store=store, customer=customer, channel=channel):
         return _skip(problem)
+    if consent.opted_out_of(customer=customer, topic=topic):
+        return _skip(f"opted out of topic {topic!r}")
     quiet_end = policy.quiet_until(
         now=now, zone=zone, start=store.quiet_hours_start, end=store.quiet_hours_end
     )
@@ -352,6 +369,48 @@ def queue_staff_email(
         flow_id=flow_id,
         step_id=step_id,
         source="staff-notification",
+        idempotency_key=idempotency_key,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    return QueueResult(status="queued", message_id=message.pk)
+
+
+def queue_rendered_email(
+    *,
+    store: Store,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    locale: str,
+    template_key: str,
+    source: str,
+    idempotency_key: str,
+    now: datetime,
+) -> QueueResult:
+    """An email its caller has already rendered (the template editor's test to staff), written
+    as it is: transactional, no customer, no tracking. Suppressed addresses are skipped like
+    any other; marketing never comes this way (it must pass `queue`'s gate)."""
+    if (done := _existing(store, idempotency_key)) is not None:
+        return done
+    if reason := policy.is_suppressed(store=store, channel=ChannelKind.EMAIL, address=to):
+        return _skip(f"address suppressed ({reason})")
+    message = Message.objects.create(
+        store=store,
+        customer=None,
+        channel=ChannelKind.EMAIL,
+        category=Category.TRANSACTIONAL,
+        recipient=to,
+        sender=sender_of(store),
+        reply_to=store.reply_to_email,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers={"Auto-Submitted": "auto-generated"},
+        locale=locale,
+        template_key=template_key,
+        source=source,
         idempotency_key=idempotency_key,
         next_attempt_at=now,
         created_at=now,

@@ -12,8 +12,8 @@ loses nothing (the server has the commit); only a crash of the database server i
 forget the last few hundred milliseconds of outcomes, and those messages would go out twice.
 
 **At send time, again:** a suppressed address (bounced, complained) gets nothing; marketing to a
-customer who unsubscribed after the message was queued is not sent. Both are recorded as
-`suppressed` with the reason.
+customer who unsubscribed (or opted out of the message's topic) after the message was queued is
+not sent. Both are recorded as `suppressed` with the reason.
 
 **Failures:** a temporary one (SMTP 4xx, HTTP 429/5xx, timeouts) is retried with capped
 exponential backoff up to `max_attempts`; a permanent one fails the message, and a refusal of
@@ -151,6 +151,8 @@ def _blocked(message: Message) -> str:
         )
         if not consent.is_subscribed(store=message.store, state=state):
             return "no marketing consent at send time (unsubscribed since it was queued)"
+        if consent.opted_out_of(customer=message.customer, topic=message.topic):
+            return f"opted out of topic {message.topic!r} since it was queued"
     return ""
 
 

@@ -133,7 +133,8 @@ def serve(
         return invalid_link_response(request)
     lang = language.choose(
         store=link.store,
-        customer_locale=link.customer.locale,
+        # The page's switcher, else the language they chose for their messages, else the shop's.
+        customer_locale=link.customer.preferred_locale or link.customer.locale,
         requested=request.GET.get("lang"),
     )
     zone = language.time_zone(store=link.store, customer=link.customer)

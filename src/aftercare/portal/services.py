@@ -1,5 +1,6 @@
-"""What customers do on their pages: change their consent, unsubscribe, ask for a fresh link;
-and what staff do for them: issue a link (`aftercare portal link`)."""
+"""What customers do on their pages: change their consent, the topics and language of their
+messages, unsubscribe, ask for a fresh link; and what staff do for them: issue a link
+(`aftercare portal link`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from aftercare.customers import selectors as customer_selectors
 from aftercare.customers.consent import ConsentChannel
 from aftercare.customers.models import ConsentChange, ConsentState, Customer
 from aftercare.jobs.models import Job
-from aftercare.portal import handlers, selectors
+from aftercare.portal import handlers, language, selectors
 from aftercare.portal.selectors import PortalLink
 from aftercare.stores.models import Store
 
@@ -29,11 +30,26 @@ FRESH_LINK_INTERVAL = timedelta(minutes=10)
 
 @transaction.atomic
 def save_preferences(
-    *, link: PortalLink, subscribed: dict[ConsentChannel, bool]
+    *,
+    link: PortalLink,
+    subscribed: dict[ConsentChannel, bool],
+    unsubscribed_topics: set[str] | None = None,
+    language: str | None = None,
 ) -> list[ConsentChange]:
     """Apply the preferences form: for each channel the customer has, record a change only when
-    the box differs from what they currently receive. Returns the changes recorded."""
+    the box differs from what they currently receive. Returns the consent changes recorded.
+
+    `unsubscribed_topics` (None: the form did not show topics) replaces their topic opt-outs;
+    `language` (None: no choice offered) becomes their preferred language only when it is not
+    already the one their messages are in — saving the page untouched records no choice, so a
+    later change of their locale in the shop still counts."""
     customer, store = link.customer, link.store
+    if unsubscribed_topics is not None:
+        consent.set_topics(
+            customer=customer, unsubscribed=unsubscribed_topics, source=PREFERENCES_SOURCE
+        )
+    if language is not None and language != message_language(link=link):
+        consent.set_preferred_locale(customer=customer, locale=language, source=PREFERENCES_SOURCE)
     changes: list[ConsentChange] = []
     for channel in consent.channels_for(customer=customer):
         wanted = subscribed.get(channel, False)
@@ -49,6 +65,15 @@ def save_preferences(
         if change is not None:
             changes.append(change)
     return changes
+
+
+def message_language(*, link: PortalLink) -> str:
+    """The language the customer's messages are written in: their choice, else the shop's
+    locale, when the store offers it; else the store's default."""
+    customer = link.customer
+    return language.choose(
+        store=link.store, customer_locale=customer.locale, requested=customer.preferred_locale
+    )
 
 
 def unsubscribe(*, link: PortalLink, source: str) -> bool:

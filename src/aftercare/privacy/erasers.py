@@ -189,6 +189,9 @@ def erase_customers(*, store: Store, customer_ids: list[int], email: str) -> dic
         customer.external_id = None
         customer.marketing_consent = ConsentState.DENIED
         customer.consent_source = "erased"
+        # Their own choices on the preferences page go too (no marketing reaches them anyway).
+        customer.preferred_locale = ""
+        customer.topic_opt_outs = []
         customer.save(
             update_fields=[
                 "email",
@@ -199,6 +202,8 @@ def erase_customers(*, store: Store, customer_ids: list[int], email: str) -> dic
                 "external_id",
                 "marketing_consent",
                 "consent_source",
+                "preferred_locale",
+                "topic_opt_outs",
                 "updated_at",
             ]
         )

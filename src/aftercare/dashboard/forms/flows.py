@@ -230,6 +230,8 @@ def data_from_post(post: Any) -> dict[str, Any]:
     data["filters"] = _conditions(post, prefix="f")
     data["steps"] = [_step(post, i) for i in range(_count(post, "s-count"))]
     data["reentry"] = post.get("reentry", "per_subject")
+    if post.get("topic", "").strip():
+        data["topic"] = post.get("topic").strip()
     for name in ("reentry_days", "frequency_cap_hours"):
         number = _number(post.get(name))
         if number is not None:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from aftercare.core.errors import InvalidInput
+from aftercare.customers.topics import TOPICS
 from aftercare.dashboard.access import Staff, staff_page
 from aftercare.dashboard.forms import flows as flow_forms
 from aftercare.dashboard.forms.flows import FlowTextForm
@@ -292,6 +293,8 @@ def _builder_context(data: Mapping[str, Any], problems: Mapping[str, str]) -> di
         "weekdays": [(str(n), WEEKDAYS_ABBR[n]) for n in range(7)],
         "categories": list(CATEGORY_LABELS.items()),
         "reentries": list(REENTRY_LABELS.items()),
+        "topics": [("", _("General (no topic)"))]
+        + [(topic.key, topic.label) for topic in TOPICS.values()],
     }
 
 

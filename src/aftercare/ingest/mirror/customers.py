@@ -283,7 +283,16 @@ def apply_customers(
             customer.first_seen_at = first_seen
         consent = _consent_changes(customer, identity, record.date_modified or now)
         customer.deleted_at = None
-        customer.save()
+        if created:
+            customer.save()
+        else:
+            # Only the columns the shop owns: a preferences page or an unsubscribe that
+            # committed since this row was read (consent, topics, chosen language) must survive.
+            mirrored = ["email", "external_id", "is_registered", *_FILLABLE, "date_modified_gmt",
+                        "first_seen_at", "deleted_at", "updated_at"]  # fmt: skip
+            if consent is not None:
+                mirrored += ["marketing_consent", "consent_source", "consent_at"]
+            customer.save(update_fields=mirrored)
         if consent is not None:
             consent.customer = customer
             consent.save()
