@@ -51,6 +51,8 @@ def test_dashboard_pages_meet_wcag_aa(tab: Tab, make_staff: StaffMaker) -> None:
         "orders": reverse("dashboard:orders"),
         "order": reverse("dashboard:order", args=[order.pk]),
         "settings": reverse("dashboard:settings"),
+        "templates": reverse("dashboard:templates"),
+        "template-editor": reverse("dashboard:template", args=["thank-you", "en", "email"]),
     }
     found: dict[str, list[dict[str, Any]]] = {}
     tab.visit(reverse("dashboard:login"), "login")

@@ -43,6 +43,13 @@ class DashboardConfig(AppConfig):
                 icon="mail",
             ),
             slots.NavItem(
+                key="templates",
+                label=_("Templates"),
+                url_name="dashboard:templates",
+                order=41,
+                icon="chat",
+            ),
+            slots.NavItem(
                 key="settings",
                 label=_("Settings"),
                 url_name="dashboard:settings",

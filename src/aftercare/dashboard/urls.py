@@ -8,6 +8,7 @@ from aftercare.dashboard.views import (
     overview,
     queue,
     settings,
+    templates,
 )
 
 app_name = "dashboard"
@@ -20,5 +21,6 @@ urlpatterns = [
     *flow_editor.urlpatterns,
     *queue.urlpatterns,
     *messages.urlpatterns,
+    *templates.urlpatterns,
     *settings.urlpatterns,
 ]

@@ -86,6 +86,23 @@ class LinkWrapper:
         return click_url(token=self.token, index=index)
 
 
+BLANK_GIF = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+
+def untracked_html(message: Message) -> str:
+    """The message's HTML with its tracking taken out, for staff reading it in the dashboard:
+    reading must not record an open (the pixel) or a click (and with it a flow's attribution).
+    Tracked links point at their real targets again; the pixel becomes a blank inline image."""
+    html = message.body_html
+    token = message.tracking_token
+    if not token:
+        return html
+    html = html.replace(open_pixel_url(token=token), BLANK_GIF)
+    for index, target in enumerate(message.links or []):
+        html = html.replace(click_url(token=token, index=index), str(target))
+    return html
+
+
 def is_bot(*, user_agent: str, sent_at: datetime | None, now: datetime) -> bool:
     agent = user_agent.lower()
     if not agent or any(marker in agent for marker in SCANNER_AGENTS):

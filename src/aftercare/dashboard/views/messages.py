@@ -29,7 +29,6 @@ from aftercare.messaging import tracking
 from aftercare.messaging.models import AttemptOutcome, ChannelKind, Message, MessageStatus
 
 PAGE_SIZE = 50
-BLANK_GIF = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 MESSAGE_STATUS_LABELS: dict[str, Any] = {
     MessageStatus.QUEUED: gettext_lazy("Queued"),
     MessageStatus.SENDING: gettext_lazy("Sending"),
@@ -151,26 +150,12 @@ def message_detail(request: HttpRequest, staff: Staff, message_id: int) -> HttpR
     ]
     context = {
         **_row(message, {flow.pk: flow.name} if flow else {}),
-        "preview_html": preview_html(message),
+        "preview_html": tracking.untracked_html(message),
         "flow": flow,
         "attempts": attempts,
         "headers": sorted((message.headers or {}).items()),
     }
     return render(request, "dashboard/messages/detail.html", context)
-
-
-def preview_html(message: Message) -> str:
-    """The message's HTML with its tracking taken out: staff reading a message here must not
-    record an open (the pixel) or a click (and with it a flow's attribution). Tracked links
-    point at their real targets again; the pixel becomes a blank inline image."""
-    html = message.body_html
-    token = message.tracking_token
-    if not token:
-        return html
-    html = html.replace(tracking.open_pixel_url(token=token), BLANK_GIF)
-    for index, target in enumerate(message.links or []):
-        html = html.replace(tracking.click_url(token=token, index=index), str(target))
-    return html
 
 
 urlpatterns = [
