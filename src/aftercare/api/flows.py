@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Body, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from aftercare.api.auth import store_of
 from aftercare.core.errors import Conflict, NotFound
 from aftercare.flows import preset_text, presets
 from aftercare.flows import selectors as flows_selectors
@@ -34,12 +35,6 @@ from aftercare.flows.models import Flow, ScheduledStep, StepStatus
 from aftercare.stores.models import Store
 
 router = Router()
-
-
-def _store(request: HttpRequest) -> Store:
-    store = request.auth  # type: ignore[attr-defined]
-    assert isinstance(store, Store)
-    return store
 
 
 # -- flows ----------------------------------------------------------------------------------
@@ -107,7 +102,7 @@ def _detail(store: Store, flow: Flow) -> dict[str, Any]:
 def list_flows(request: HttpRequest) -> list[dict[str, Any]]:
     """The store's flows (archived ones left out), by name, each with its figures: steps
     waiting, runs, messages sent/opened/clicked, attributed orders and revenue."""
-    store = _store(request)
+    store = store_of(request)
     return _flow_rows(store, list(flows_selectors.flows(store=store)))
 
 
@@ -125,7 +120,7 @@ class PresetOut(Schema):
 def list_presets(request: HttpRequest) -> list[dict[str, Any]]:
     """The ready-made flows a store switches on in one call, and whether this store has."""
     mine: dict[str, Flow] = {}
-    for made in flows_selectors.flows(store=_store(request)).exclude(preset="").order_by("pk"):
+    for made in flows_selectors.flows(store=store_of(request)).exclude(preset="").order_by("pk"):
         mine.setdefault(made.preset, made)
     rows = []
     for name in presets.names():
@@ -154,7 +149,7 @@ def list_presets(request: HttpRequest) -> list[dict[str, Any]]:
 def enable_preset(request: HttpRequest, name: str) -> Status[dict[str, Any]]:
     """Create and activate the preset's flow (201), or activate the store's existing one (200):
     enabling twice never makes a second flow."""
-    store = _store(request)
+    store = store_of(request)
     presets.load(name)  # an unknown preset is 404 before anything else
     existed = flows_selectors.flows(store=store).filter(preset=name).exists()
     flow = flows_services.enable_preset(store=store, name=name)
@@ -167,14 +162,14 @@ def enable_preset(request: HttpRequest, name: str) -> Status[dict[str, Any]]:
 def create_flow(request: HttpRequest, definition: Body[dict[str, Any]]) -> dict[str, Any]:
     """A new *draft* flow from a definition (the shape of `GET /flows/{id}`'s `definition` and
     of the YAML export). Activate it with `POST /flows/{id}/activate`."""
-    store = _store(request)
+    store = store_of(request)
     flow = flows_services.create_flow(store=store, data=definition)
     return _detail(store, flow)
 
 
 @router.get("/flows/{flow_id}", response=FlowDetailOut, tags=["flows"])
 def get_flow(request: HttpRequest, flow_id: int) -> dict[str, Any]:
-    store = _store(request)
+    store = store_of(request)
     return _detail(store, flows_services.get_flow(store=store, flow_id=flow_id))
 
 
@@ -184,13 +179,13 @@ def update_flow(
 ) -> dict[str, Any]:
     """Replace the definition (its status stays). Waiting steps keep their place by step key;
     a step whose key is gone is skipped when it comes due."""
-    store = _store(request)
+    store = store_of(request)
     flow = flows_services.get_flow(store=store, flow_id=flow_id)
     return _detail(store, flows_services.update_flow(flow=flow, data=definition))
 
 
 def _set_status(request: HttpRequest, flow_id: int, status: str) -> dict[str, Any]:
-    store = _store(request)
+    store = store_of(request)
     flow = flows_services.get_flow(store=store, flow_id=flow_id)
     return _detail(store, flows_services.set_status(flow=flow, status=status))
 
@@ -214,7 +209,7 @@ class CancelledOut(Schema):
 @router.post("/flows/{flow_id}/cancel-pending", response=CancelledOut, tags=["queue"])
 def cancel_pending(request: HttpRequest, flow_id: int) -> dict[str, int]:
     """Cancel every waiting step of the flow (and their runs)."""
-    flow = flows_services.get_flow(store=_store(request), flow_id=flow_id)
+    flow = flows_services.get_flow(store=store_of(request), flow_id=flow_id)
     return {"cancelled": flows_services.cancel_pending(flow=flow)}
 
 
@@ -231,7 +226,7 @@ def cancel_pending(request: HttpRequest, flow_id: int) -> dict[str, int]:
     },
 )
 def export_flow(request: HttpRequest, flow_id: int) -> HttpResponse:
-    flow = flows_services.get_flow(store=_store(request), flow_id=flow_id)
+    flow = flows_services.get_flow(store=store_of(request), flow_id=flow_id)
     response = HttpResponse(
         flows_services.export_yaml(flow=flow), content_type="text/yaml; charset=utf-8"
     )
@@ -283,7 +278,7 @@ def list_queue(request: HttpRequest, filters: Query[QueueFilters]) -> QuerySet[S
     """Steps of flow runs: waiting ones (the default) soonest due first, finished ones most
     recent first. `status=all` lists every status."""
     return flows_selectors.queue(
-        store=_store(request),
+        store=store_of(request),
         status=None if filters.status == "all" else filters.status,
         flow_id=filters.flow_id,
         customer_email=filters.customer_email,
@@ -302,7 +297,7 @@ def _step(store: Store, step_id: int) -> ScheduledStep:
 def run_step_now(request: HttpRequest, step_id: int) -> ScheduledStep:
     """Make a waiting step due now (the runner takes it within seconds). 409 if it is not
     waiting."""
-    store = _store(request)
+    store = store_of(request)
     moved = flows_services.run_now(step=flows_services.get_step(store=store, step_id=step_id))
     step = _step(store, step_id)
     if not moved:
@@ -314,7 +309,7 @@ def run_step_now(request: HttpRequest, step_id: int) -> ScheduledStep:
 def cancel_step(request: HttpRequest, step_id: int) -> ScheduledStep:
     """Cancel a waiting or failed step and its run. Cancelling twice is fine; a step that
     already ran is 409."""
-    store = _store(request)
+    store = store_of(request)
     done = flows_services.cancel_step(step=flows_services.get_step(store=store, step_id=step_id))
     step = _step(store, step_id)
     if not done and step.status != StepStatus.CANCELLED:
@@ -327,7 +322,7 @@ def cancel_step(request: HttpRequest, step_id: int) -> ScheduledStep:
 @router.post("/queue/{step_id}/retry", response=QueueStepOut, tags=["queue"])
 def retry_step(request: HttpRequest, step_id: int) -> ScheduledStep:
     """Put a failed step back in the queue, due now. 409 if it has not failed."""
-    store = _store(request)
+    store = store_of(request)
     step = flows_services.get_step(store=store, step_id=step_id)
     if not flows_services.retry_step(step=step):
         raise Conflict(f"Only a failed step can be retried; this one is {step.status}.")

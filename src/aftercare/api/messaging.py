@@ -27,19 +27,13 @@ from django.utils.cache import add_never_cache_headers
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from aftercare.api.auth import store_of
 from aftercare.core.errors import InvalidInput
 from aftercare.messaging import selectors as messaging_selectors
 from aftercare.messaging import suppressions, unsubscribe
 from aftercare.messaging.models import ChannelKind, Message, SuppressionReason
-from aftercare.stores.models import Store
 
 router = Router()
-
-
-def _store(request: HttpRequest) -> Store:
-    store = request.auth  # type: ignore[attr-defined]
-    assert isinstance(store, Store)
-    return store
 
 
 # -- messages -------------------------------------------------------------------------------
@@ -89,13 +83,13 @@ class MessageFilters(Schema):
 @paginate(LimitOffsetPagination)
 def list_messages(request: HttpRequest, filters: Query[MessageFilters]) -> QuerySet[Message]:
     """The outbox, newest first. `customer_email` matches exactly (case-insensitive)."""
-    return messaging_selectors.messages(store=_store(request), **filters.dict())
+    return messaging_selectors.messages(store=store_of(request), **filters.dict())
 
 
 @router.get("/messages/{message_id}", response=MessageDetailOut, tags=["messages"])
 def get_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
     """One message with its text and every send attempt, oldest first (HTML: the dashboard)."""
-    message = messaging_selectors.get_message(store=_store(request), message_id=message_id)
+    message = messaging_selectors.get_message(store=store_of(request), message_id=message_id)
     return {
         **{field: getattr(message, field) for field in MessageOut.model_fields},
         "body_text": message.body_text,
@@ -138,7 +132,7 @@ def report_bounce(request: HttpRequest, data: BounceIn) -> dict[str, Any]:
             field="type",
         )
     suppression, created = suppressions.suppress(
-        store=_store(request),
+        store=store_of(request),
         channel=ChannelKind.EMAIL,
         address=data.email,
         reason=reason,

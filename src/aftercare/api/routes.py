@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from aftercare.api import schemas
+from aftercare.api.auth import store_of
 from aftercare.catalog import selectors as catalog_selectors
 from aftercare.customers import selectors as customer_selectors
 from aftercare.events import selectors as event_selectors
@@ -19,16 +20,10 @@ from aftercare.stores.models import Store
 router = Router()
 
 
-def _store(request: HttpRequest) -> Store:
-    store = request.auth  # type: ignore[attr-defined]
-    assert isinstance(store, Store)
-    return store
-
-
 @router.get("/store", response=schemas.StoreOut, tags=["store"])
 def current_store(request: HttpRequest) -> Store:
     """The store this token belongs to."""
-    return _store(request)
+    return store_of(request)
 
 
 class OrderFilters(Schema):
@@ -44,12 +39,12 @@ class OrderFilters(Schema):
 @paginate(LimitOffsetPagination)
 def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> QuerySet:  # type: ignore[type-arg]
     """Orders, newest first. `external_id` is the shop's order id."""
-    return order_selectors.orders_for_store(store=_store(request), **filters.dict())
+    return order_selectors.orders_for_store(store=store_of(request), **filters.dict())
 
 
 @router.get("/orders/{order_id}", response=schemas.OrderDetailOut, tags=["orders"])
 def get_order(request: HttpRequest, order_id: int) -> object:
-    return order_selectors.get_order(store=_store(request), order_id=order_id)
+    return order_selectors.get_order(store=store_of(request), order_id=order_id)
 
 
 class CustomerFilters(Schema):
@@ -62,12 +57,12 @@ class CustomerFilters(Schema):
 @paginate(LimitOffsetPagination)
 def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> QuerySet:  # type: ignore[type-arg]
     """Customers, newest first. `email` matches exactly (case-insensitive)."""
-    return customer_selectors.customers_for_store(store=_store(request), **filters.dict())
+    return customer_selectors.customers_for_store(store=store_of(request), **filters.dict())
 
 
 @router.get("/customers/{customer_id}", response=schemas.CustomerDetailOut, tags=["customers"])
 def get_customer(request: HttpRequest, customer_id: int) -> object:
-    return customer_selectors.get_customer(store=_store(request), customer_id=customer_id)
+    return customer_selectors.get_customer(store=store_of(request), customer_id=customer_id)
 
 
 class ProductFilters(Schema):
@@ -78,12 +73,12 @@ class ProductFilters(Schema):
 @router.get("/products", response=list[schemas.ProductOut], tags=["products"])
 @paginate(LimitOffsetPagination)
 def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> QuerySet:  # type: ignore[type-arg]
-    return catalog_selectors.products_for_store(store=_store(request), **filters.dict())
+    return catalog_selectors.products_for_store(store=store_of(request), **filters.dict())
 
 
 @router.get("/products/{product_id}", response=schemas.ProductOut, tags=["products"])
 def get_product(request: HttpRequest, product_id: int) -> object:
-    return catalog_selectors.get_product(store=_store(request), product_id=product_id)
+    return catalog_selectors.get_product(store=store_of(request), product_id=product_id)
 
 
 class EventFilters(Schema):
@@ -98,4 +93,4 @@ class EventFilters(Schema):
 @paginate(LimitOffsetPagination)
 def list_events(request: HttpRequest, filters: Query[EventFilters]) -> QuerySet:  # type: ignore[type-arg]
     """The event log, newest first. `type` may end in `*` (`order.*`)."""
-    return event_selectors.events_for_store(store=_store(request), **filters.dict())
+    return event_selectors.events_for_store(store=store_of(request), **filters.dict())

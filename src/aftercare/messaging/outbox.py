@@ -21,7 +21,7 @@ and a mailto, `List-Unsubscribe-Post`). Sending is the sender's job (sender.py),
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import formataddr, parseaddr
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -334,8 +334,6 @@ def queue_staff_email(
     """A notification to staff (transactional, in the store's language, no tracking)."""
     if (done := _existing(store, idempotency_key)) is not None:
         return done
-    if reason := policy.is_suppressed(store=store, channel=ChannelKind.EMAIL, address=to):
-        return _skip(f"address suppressed ({reason})")
     locale = language_for(store=store, customer=None)
     order = Order.objects.filter(store=store, pk=order_id).first() if order_id else None
     source_template = template_catalog.get(store=store, key=template_key, locale=locale)
@@ -353,27 +351,20 @@ def queue_staff_email(
         brand=variables.brand(store=store),
         marketing=False,
     )
-    message = Message.objects.create(
+    return queue_rendered_email(
         store=store,
-        customer=None,
-        channel=ChannelKind.EMAIL,
-        category=Category.TRANSACTIONAL,
-        recipient=to,
-        sender=sender_of(store),
+        to=to,
         subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-        headers={"Auto-Submitted": "auto-generated"},
+        text=rendered.text,
+        html=rendered.html,
         locale=locale,
         template_key=template_key,
-        flow_id=flow_id,
-        step_id=step_id,
         source="staff-notification",
         idempotency_key=idempotency_key,
-        next_attempt_at=now,
-        created_at=now,
+        now=now,
+        flow_id=flow_id,
+        step_id=step_id,
     )
-    return QueueResult(status="queued", message_id=message.pk)
 
 
 def queue_rendered_email(
@@ -388,8 +379,11 @@ def queue_rendered_email(
     source: str,
     idempotency_key: str,
     now: datetime,
+    flow_id: int | None = None,
+    step_id: int | None = None,
 ) -> QueueResult:
-    """An email its caller has already rendered (the template editor's test to staff), written
+    """An email its caller has already rendered (the template editor's test to staff, a staff
+    notification), written
     as it is: transactional, no customer, no tracking. Suppressed addresses are skipped like
     any other; marketing never comes this way (it must pass `queue`'s gate)."""
     if (done := _existing(store, idempotency_key)) is not None:
@@ -410,6 +404,8 @@ def queue_rendered_email(
         headers={"Auto-Submitted": "auto-generated"},
         locale=locale,
         template_key=template_key,
+        flow_id=flow_id,
+        step_id=step_id,
         source=source,
         idempotency_key=idempotency_key,
         next_attempt_at=now,
@@ -422,6 +418,3 @@ def _dashboard_customer_url(customer: Customer | None) -> str:
     if customer is None:
         return f"{settings.PUBLIC_URL}/dashboard/"
     return f"{settings.PUBLIC_URL}/dashboard/customers/{customer.pk}/"
-
-
-RETENTION = timedelta(days=365)
