@@ -159,12 +159,15 @@ def test_threshold_trigger_fires_once_when_the_second_order_is_paid(store: Store
         )  # fmt: skip
         for day in range(3):
             created = NOW + timedelta(days=day)
-            place(store, order_record(email="t@example.com", created=created, status="processing"))
+            for email in ("t@example.com", "u@example.com"):  # two people, the same threshold
+                place(store, order_record(email=email, created=created, status="processing"))
             drive()
-    run = FlowRun.objects.get()
-    assert run.subject_key == "threshold:orders_count:2"
-    customer = Customer.objects.get(email="t@example.com")
-    assert list(customer.tag_links.values_list("tag__name", flat=True)) == ["repeat"]
+    assert FlowRun.objects.count() == 2  # once each, not again at the third order
+    for email in ("t@example.com", "u@example.com"):
+        customer = Customer.objects.get(email=email)
+        run = FlowRun.objects.get(customer=customer)
+        assert run.subject_key == f"threshold:orders_count:2:customer:{customer.pk}"
+        assert list(customer.tag_links.values_list("tag__name", flat=True)) == ["repeat"]
 
 
 @pytest.mark.django_db

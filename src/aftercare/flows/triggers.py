@@ -217,7 +217,8 @@ register(
 def _threshold_start(event: EventView, config: Mapping[str, Any]) -> Start | None:
     measure = str(config.get("measure") or "orders_count")
     return Start(
-        subject_key=f"threshold:{measure}:{config.get('value')}",
+        # Once per customer and threshold (a run is unique per flow and subject key).
+        subject_key=f"threshold:{measure}:{config.get('value')}:customer:{event.customer_id}",
         customer_id=event.customer_id,
         context={"order_id": event.subject_id, "event_type": event.type},
     )
