@@ -259,3 +259,32 @@ def test_flows_of_one_store_never_see_another_stores_events(
         drive()
     assert not FlowRun.objects.exists()
     assert mail.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outcome_the_database_refuses_at_first_is_retried_never_resent(
+    shop: Store, mail: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite answered "database is locked" after the server had accepted the mail: the
+    outcome is recorded on a retry, and the mail is not requeued (it would go out twice)."""
+    from django.db import OperationalError
+
+    real_record = sender._record
+    failures = iter([True, True])
+
+    def busy_then_real(**kwargs: Any) -> None:
+        if next(failures, False):
+            raise OperationalError("database is locked")
+        real_record(**kwargs)
+
+    monkeypatch.setattr(sender, "_record", busy_then_real)
+    monkeypatch.setattr(sender, "RECORD_RETRY_WAITS", (0.0, 0.0, 0.0))
+    with time_machine.travel(NOW, tick=False):
+        services.enable_preset(store=shop, name="thank-you")
+        place(shop, order_record(email="busy@example.com", created=NOW, status="processing"))
+        drive()
+    with time_machine.travel(NOW + sender.LEASE + timedelta(minutes=1), tick=False):
+        drive()
+    mail.wait_for(1)
+    assert len(mail.messages) == 1
+    assert Message.objects.get().status == MessageStatus.SENT

@@ -61,9 +61,9 @@ def test_pollers_run_on_their_interval_and_a_broken_one_is_contained(
 ) -> None:
     counts = {"inbox": 0}
 
-    def inbox() -> int:
+    def inbox() -> int:  # work at the first call, then none
         counts["inbox"] += 1
-        return 2
+        return 2 if counts["inbox"] == 1 else 0
 
     def broken() -> int:
         raise RuntimeError("poller bug")
@@ -74,9 +74,11 @@ def test_pollers_run_on_their_interval_and_a_broken_one_is_contained(
     w = Worker(worker_id="w1")
 
     first = w.tick()
-    second = w.tick()
+    second = w.tick()  # it found work: polled again at once (nothing this time)
+    third = w.tick()
 
-    assert counts["inbox"] == 1  # not due again for an hour
+    assert counts["inbox"] == 2  # then not due again for an hour
+    assert not third.busy
     assert first.polled["inbox"] == 2
     assert first.succeeded == 1  # the jobs still ran
     assert not second.busy

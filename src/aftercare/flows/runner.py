@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
 
 from aftercare.core import clock, local_time
 from aftercare.customers.models import Customer
@@ -56,19 +55,25 @@ def run_due(*, limit: int = BATCH, now: datetime | None = None) -> int:
     return len(claimed)
 
 
-def _due(now: datetime) -> Q:
-    return Q(status=StepStatus.PENDING, due_at__lte=now, flow__status=FlowStatus.ACTIVE) | Q(
-        status=StepStatus.RUNNING, locked_until__lt=now
-    )
-
-
 def claim_due(*, limit: int, now: datetime) -> tuple[list[int], str]:
+    """Two queries, not one with OR: with a million due steps the OR (and the join) made the
+    planner read and sort them all (~0.9 s per claim); each half alone walks its index."""
     lease_id = uuid.uuid4().hex
     with transaction.atomic():
-        due = ScheduledStep.objects.filter(_due(now)).order_by("due_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        ids = list(due.values_list("pk", flat=True)[:limit])
+        pending = ScheduledStep.objects.filter(
+            status=StepStatus.PENDING, due_at__lte=now, flow__status=FlowStatus.ACTIVE
+        ).order_by("due_at", "pk")
+        expired = ScheduledStep.objects.filter(
+            status=StepStatus.RUNNING, locked_until__lt=now
+        ).order_by("locked_until", "pk")
+        ids: list[int] = []
+        for candidates in (expired, pending):  # orphans of a dead worker first
+            if len(ids) >= limit:
+                break
+            rows = candidates
+            if connection.features.has_select_for_update_skip_locked:
+                rows = rows.select_for_update(skip_locked=True, of=("self",))
+            ids += list(rows.values_list("pk", flat=True)[: limit - len(ids)])
         if not ids:
             return [], lease_id
         ScheduledStep.objects.filter(pk__in=ids).update(

@@ -67,8 +67,9 @@ _periodics: dict[str, Periodic] = {}
 
 
 def register_poller(name: str, fn: Callable[[], int], every_seconds: float) -> None:
-    """Run `fn` in every worker about every `every_seconds`; it returns how many items it
-    handled (a drain repeats it until 0). Registering a name again replaces it."""
+    """Run `fn` in every worker about every `every_seconds` while it finds nothing; it returns
+    how many items it handled, and one that found work runs again at the next tick (a drain
+    repeats it until 0). Registering a name again replaces it."""
     if every_seconds <= 0:
         raise ValueError(f"poller {name!r}: every_seconds must be positive")
     _pollers[name] = Poller(name=name, fn=fn, every_seconds=every_seconds)
@@ -197,7 +198,8 @@ class Worker:
             if once:
                 break
             _close_stale_connections()
-            if report.jobs < self.batch_size:  # a full batch means there may be more waiting
+            # A full batch of jobs, or a poller that found work, means there may be more waiting.
+            if report.jobs < self.batch_size and not sum(report.polled.values()):
                 self._stop.wait(self.idle_seconds)
         return total
 
@@ -264,6 +266,8 @@ class Worker:
             while not self.stopping:
                 handled = self._call_poller(poller)
                 report.polled[poller.name] += handled
+                if handled:  # it found work: due again at the next tick, not in every_seconds
+                    self._poller_due[poller.name] = 0.0
                 if not (until_idle and handled):
                     break
 

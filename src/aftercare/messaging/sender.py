@@ -28,7 +28,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
 from aftercare.core import clock, encryption
@@ -57,6 +57,12 @@ BATCH = 200
 BATCH_BUDGET_SECONDS = LEASE.total_seconds() / 3
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
+
+
+# Local marker of a message the provider has answered but whose outcome is not recorded yet:
+# whatever fails next, it is not "untried" (see deliver). Never stored.
+IN_FLIGHT = "in_flight"
+RECORD_RETRY_WAITS = (0.05, 0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -112,7 +118,8 @@ def _send_group(*, kind: str, group: list[Message], started: float) -> None:
                 deliver(channel=channel, message=message)
     except Exception:
         # The channel could not even be opened (or broke in a way it did not classify): every
-        # message not yet finished goes back to the queue with a backoff.
+        # message not yet tried goes back to the queue with a backoff. One the provider already
+        # answered but we could not record stays leased: it is the one in flight.
         log.exception("channel %s failed", kind)
         unfinished = [m for m in group if m.status == MessageStatus.SENDING]
         _retry_later(messages=unfinished, answer="channel failed to open or crashed")
@@ -186,6 +193,16 @@ def deliver(*, channel: Channel, message: Message) -> None:
     began = time.perf_counter()
     delivery = channel.send(outgoing_of(message))
     duration_ms = int((time.perf_counter() - began) * 1000)
+    # From here the provider has answered: this message must never be requeued as untried
+    # (that would send it twice), only recorded — retried while the database is busy.
+    message.status = IN_FLIGHT
+    for wait in RECORD_RETRY_WAITS:
+        try:
+            _record(message=message, delivery=delivery, now=clock.now(), duration_ms=duration_ms)
+            return
+        except OperationalError:  # SQLite "database is locked", a PostgreSQL blip
+            log.warning("message %s: outcome not recorded yet, retrying", message.pk)
+            time.sleep(wait)
     _record(message=message, delivery=delivery, now=clock.now(), duration_ms=duration_ms)
 
 
