@@ -20,7 +20,7 @@ comes from a store-scoped selector: another store's customer is a 404.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.contrib import messages
@@ -91,6 +91,30 @@ def _key_or_404(key: str, channel: str) -> TemplateKey:
         return template_services.template_key(key=key, channel=channel)
     except NotFound as missing:
         raise Http404(str(missing)) from missing
+
+
+def _editable_or_404(staff: Staff, key: str, locale: str, channel: str) -> TemplateKey:
+    """The template named by the URL, in a language the store writes in — else 404."""
+    known = _key_or_404(key, channel)
+    if locale not in template_services.editable_locales(store=staff.store):
+        raise Http404("the store does not write in this language")
+    return known
+
+
+class Draft(TypedDict):
+    subject: str
+    preheader: str
+    body: str
+
+
+def _draft(request: HttpRequest) -> Draft:
+    """The editor's unsaved subject, preheader and body, cut to their limits."""
+    post = request.POST
+    return Draft(
+        subject=post.get("subject", "")[: template_services.SUBJECT_MAX],
+        preheader=post.get("preheader", "")[: template_services.SUBJECT_MAX],
+        body=post.get("body", "")[: template_services.BODY_MAX],
+    )
 
 
 def _language_label(code: str) -> Any:
@@ -282,9 +306,7 @@ def _editor(
 def template_edit(
     request: HttpRequest, staff: Staff, key: str, locale: str, channel: str
 ) -> HttpResponse:
-    known = _key_or_404(key, channel)
-    if locale not in template_services.editable_locales(store=staff.store):
-        raise Http404("the store does not write in this language")
+    known = _editable_or_404(staff, key, locale, channel)
     if request.method == "GET":
         customer = (
             _customer_from(staff, request.GET["customer"])
@@ -325,9 +347,7 @@ def template_edit(
 def template_preview(
     request: HttpRequest, staff: Staff, key: str, locale: str, channel: str
 ) -> HttpResponse:
-    known = _key_or_404(key, channel)
-    if locale not in template_services.editable_locales(store=staff.store):
-        raise Http404("the store does not write in this language")
+    known = _editable_or_404(staff, key, locale, channel)
     customer = _customer_from(staff, request.POST.get("customer"))
     context = _preview_context(
         staff,
@@ -335,9 +355,7 @@ def template_preview(
         locale=locale,
         channel=channel,
         customer=customer,
-        subject=request.POST.get("subject", "")[: template_services.SUBJECT_MAX],
-        preheader=request.POST.get("preheader", "")[: template_services.SUBJECT_MAX],
-        body=request.POST.get("body", "")[: template_services.BODY_MAX],
+        **_draft(request),
     )
     return render(request, "dashboard/templates/_preview.html", {"preview": context})
 
@@ -347,9 +365,7 @@ def template_preview(
 def template_test(
     request: HttpRequest, staff: Staff, key: str, locale: str, channel: str
 ) -> HttpResponse:
-    known = _key_or_404(key, channel)
-    if locale not in template_services.editable_locales(store=staff.store):
-        raise Http404("the store does not write in this language")
+    known = _editable_or_404(staff, key, locale, channel)
     if not staff.can(MANAGE_TEMPLATES):
         return _forbidden(request)
     customer = _customer_from(staff, request.POST.get("customer"))
@@ -363,9 +379,7 @@ def template_test(
             locale=locale,
             channel=channel,
             customer=customer,
-            subject=request.POST.get("subject", "")[: template_services.SUBJECT_MAX],
-            preheader=request.POST.get("preheader", "")[: template_services.SUBJECT_MAX],
-            body=request.POST.get("body", "")[: template_services.BODY_MAX],
+            **_draft(request),
             click_id=request.POST.get("click_id", ""),
         )
     except TemplateError as error:
@@ -392,9 +406,7 @@ def template_test(
 def template_reset(
     request: HttpRequest, staff: Staff, key: str, locale: str, channel: str
 ) -> HttpResponse:
-    known = _key_or_404(key, channel)
-    if locale not in template_services.editable_locales(store=staff.store):
-        raise Http404("the store does not write in this language")
+    known = _editable_or_404(staff, key, locale, channel)
     if not staff.can(MANAGE_TEMPLATES):
         return _forbidden(request)
     if template_services.reset_template(
