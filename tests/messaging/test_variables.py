@@ -311,3 +311,13 @@ def test_a_built_order_renders_the_shipped_thank_you(store: Store) -> None:
     assert "￥24,000" in email.html and "￥24,000" in email.text
     assert 'src="https://shop.example/img/11.jpg"' in email.html
     assert LINKS["order_url"] in email.text
+
+
+def test_recommendations_only_for_templates_that_can_show_them() -> None:
+    assert variables.uses_recommendations("", "{{ product_grid() }}")
+    assert variables.uses_recommendations(
+        "{% for p in recommended_products %}{{ p.name }}{% endfor %}"
+    )
+    assert not variables.uses_recommendations(
+        "Thanks {{ customer.greeting_name }}", "{{ order_items() }}"
+    )

@@ -2,7 +2,7 @@
 time and stop at the first step that does something (a condition or an action).
 
     planned = scheduling.plan(definition=d, index=0, start=now, zone=zone, facts=facts)
-    # Planned(step_key="ask", step_type="action", due_at=now + 14 days, note="after wait …")
+    # Planned(step_key="ask", step_type="action", due_at=now + 14 days, note="after 'wait'")
 
 Waits are not queue rows of their own: staff looking at the queue see "review request, due
 7 Dec 10:00", not "wait, done". A wait that needs a date the customer does not have (no
@@ -53,7 +53,7 @@ def plan(
             due = end
             waited.append(step.key)
             continue
-        note = f"after wait {', '.join(waited)}" if waited else ""
+        note = f"after {', '.join(repr(key) for key in waited)}" if waited else ""
         return Planned(step_key=step.key, step_type=step.type, due_at=due, note=note)
     return Finished()
 

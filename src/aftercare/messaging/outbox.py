@@ -162,6 +162,10 @@ def queue(
         locale=source_template.locale,
         links=links,
         extra=extra or {},
+        # Recommendations cost several queries per mail: only for templates that show them.
+        recommend=variables.uses_recommendations(
+            source_template.subject, source_template.preheader, source_template.body
+        ),
     )
     message = Message(
         store=store,

@@ -313,7 +313,7 @@ def recommendations(
 
 
 def _order(
-    order: Order, *, store: Store, locale: str, zone: ZoneInfo
+    order: Order, *, store: Store, locale: str, zone: ZoneInfo, recommend: bool = True
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     currency = order.currency or store.currency
     lines = list(order.lines.all())
@@ -354,10 +354,20 @@ def _order(
         "item_count": sum(max(line.quantity, 0) for line in lines),
         "coupon_codes": [str(code) for code in order.coupon_codes or [] if code],
     }
-    recommended = recommendations(
-        store=store, ordered=list(products.values()), locale=locale, currency=currency
+    recommended = (
+        recommendations(
+            store=store, ordered=list(products.values()), locale=locale, currency=currency
+        )
+        if recommend
+        else []
     )
     return variables, recommended
+
+
+def uses_recommendations(*texts: str) -> bool:
+    """Whether a template's texts can show recommendations: they name the variable, or call
+    the product grid (which shows them by default)."""
+    return any("recommended_products" in text or "product_grid" in text for text in texts)
 
 
 def _empty_order() -> dict[str, Any]:
@@ -402,13 +412,16 @@ def build(
     locale: str,
     links: Mapping[str, str],
     extra: Mapping[str, Any] | None = None,
+    recommend: bool = True,
 ) -> dict[str, Any]:
     """Every documented variable for one message. `extra` adds or replaces top-level keys
-    (later modules: `coupon`, `points`, `notification`, …)."""
+    (later modules: `coupon`, `points`, `notification`, …). `recommend=False` leaves
+    `recommended_products` empty without querying the catalogue (for templates that never show
+    them: see `uses_recommendations`)."""
     zone = _zone(customer.time_zone, store.time_zone)
     store_vars = _store(store)
     order_vars, recommended = (
-        _order(order, store=store, locale=locale, zone=zone)
+        _order(order, store=store, locale=locale, zone=zone, recommend=recommend)
         if order is not None
         else (_empty_order(), [])
     )
