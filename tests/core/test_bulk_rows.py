@@ -133,3 +133,45 @@ def test_update_rows_sets_fields_by_primary_key(store: Store) -> None:
     )
     order = Order.objects.get(pk=ids[1])
     assert (order.status, order.meta, order.date_paid) == ("refunded", {"a": 1}, _WHEN)
+
+
+def test_insert_or_skip_returns_only_the_rows_it_inserted(store: Store) -> None:
+    """ON CONFLICT DO NOTHING: rows breaking the unique constraint are skipped, not raised, and
+    the ones written come back with their new ids (the matcher relies on both)."""
+    first = bulk_rows.insert_or_skip(
+        model=Order,
+        columns=_ORDER_COLUMNS,
+        rows=[_order_row(store, 1), _order_row(store, 2)],
+        conflict=("store", "external_id"),
+        returning=("id", "external_id"),
+    )
+    assert sorted(external for _, external in first) == [1, 2]
+    again = bulk_rows.insert_or_skip(
+        model=Order,
+        columns=_ORDER_COLUMNS,
+        rows=[_order_row(store, 2), _order_row(store, 3)],
+        conflict=("store", "external_id"),
+        returning=("id", "external_id"),
+    )
+    assert [external for _, external in again] == [3]
+    ids = dict(Order.objects.filter(store=store).values_list("external_id", "id"))
+    assert {external: pk for pk, external in [*first, *again]} == ids
+    assert bulk_rows.insert_or_skip(
+        model=Order, columns=_ORDER_COLUMNS, rows=[], conflict=("store",), returning=("id",)
+    ) == []
+
+
+def test_insert_instance_writes_what_save_would(store: Store) -> None:
+    """Every column as the instance holds it (defaults included), the new id set on it."""
+    order = Order(
+        store=store, external_id=9, number="9", status="processing", currency="KRW",
+        total=Decimal(32000), coupon_codes=["A"], meta={"ü": [1]}, date_created=_WHEN,
+        date_modified=_WHEN,
+    )  # fmt: skip
+    pk = bulk_rows.insert_instance(order)
+    assert order.pk == pk and not order._state.adding
+    stored = Order.objects.get(pk=pk)
+    assert (stored.total, stored.coupon_codes, stored.meta, stored.date_created) == (
+        Decimal(32000), ["A"], {"ü": [1]}, _WHEN,
+    )  # fmt: skip
+    assert stored.refunded_total == Decimal(0) and stored.date_paid is None

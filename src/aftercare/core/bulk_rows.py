@@ -3,6 +3,9 @@
     insert_rows(model=LineItem, rows=[{"order_id": 7, "external_id": 1, "name": "Mug", …}, …])
     insert_tuples(model=LineItem, columns=("order_id", "external_id", …), rows=[(7, 1, …), …])
     ids = insert_returning(model=Order, columns=(…, "external_id", …), rows=…, key="external_id")
+    insert_instance(message)            # one unsaved instance, INSERT … RETURNING its id
+    new = insert_or_skip(model=FlowRun, columns=…, rows=…, conflict=("flow_id", "subject_key"),
+                         returning=("id", "flow_id", "subject_key"))
     update_rows(model=Order, fields=["status", "total"], rows=[{"id": 7, "status": …}, …])
 
 Django's `bulk_create` spends ~90 % of its time compiling SQL value by value (measured on the
@@ -54,8 +57,10 @@ def _adapter(field: models.Field, vendor: str) -> _Adapter | None:  # type: igno
     (sqlite3 takes Decimal, date and bool through Django's registered adapters; psycopg takes
     everything but dicts and lists)."""
     if isinstance(field, models.JSONField):
-        encoder = field.encoder
-        return lambda v: json.dumps(v, cls=encoder)
+        if field.encoder is None:
+            return json.dumps
+        # One encoder for every value: json.dumps(cls=…) would build a new one per call.
+        return field.encoder().encode
     if vendor == "sqlite" and isinstance(field, models.DateTimeField):
         return _sqlite_datetime
     return None
@@ -233,6 +238,69 @@ def insert_returning_ids(
             cursor.execute(sql, [value for row in chunk for value in row])
             ids.extend(pk_value for (pk_value,) in cursor.fetchall())
     return ids
+
+
+def insert_instance(instance: models.Model) -> int:
+    """Insert one unsaved instance — every concrete column as `save()` would store it, but an
+    auto primary key — with `INSERT … RETURNING` its new key, set on the instance. What
+    `save(force_insert=True)` does for a plain row, without signals and with the statement
+    built once per model (the outbox writes one message per mail: ~1 ms through the ORM)."""
+    model = type(instance)
+    known = _columns(model)
+    columns = tuple(known)
+    plan = _plan(model, connection.vendor, columns)
+    # pre_save: what save() would store (auto_now fields take the current time).
+    row = tuple(known[name][0].pre_save(instance, True) for name in columns)
+    (values,) = plan.values([row])
+    with connection.cursor() as cursor:
+        cursor.execute(f"{plan.sql} RETURNING {plan.pk_column}", values)
+        (pk,) = cursor.fetchone()
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return int(pk)
+
+
+def insert_or_skip(
+    *,
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    conflict: Sequence[str],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """Insert `rows`, skipping those that break the unique constraint on `conflict` (attribute
+    names), and return `returning` (attribute names) of the rows actually inserted —
+    `INSERT … ON CONFLICT (…) DO NOTHING RETURNING …`, which both PostgreSQL and SQLite ≥ 3.35
+    run. The returned rows come in no promised order: include a key among `returning`. Values
+    come back as the driver gives them (no datetime conversion: return ids and keys)."""
+    if not rows:
+        return []
+    plan = _plan(model, connection.vendor, tuple(columns))
+    values = plan.values(rows)
+    quote = connection.ops.quote_name
+    meta = model._meta
+
+    def column_of(name: str) -> str:
+        field = meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return quote(field.column)
+
+    on = ", ".join(column_of(name) for name in conflict)
+    back = ", ".join(column_of(name) for name in returning)
+    per_statement = max(1, _SQLITE_MAX_VALUES // len(plan.names))
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), per_statement):
+            chunk = values[start : start + per_statement]
+            sql = (
+                f"INSERT INTO {plan.table} ({plan.column_sql}) VALUES "  # noqa: S608 - see _Plan
+                f"{', '.join([plan.row_sql] * len(chunk))} "
+                f"ON CONFLICT ({on}) DO NOTHING RETURNING {back}"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+            out.extend(tuple(row) for row in cursor.fetchall())
+    return out
 
 
 @cache

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from aftercare.core import clock
+from aftercare.core import bulk_rows, clock
 from aftercare.events import high_water
 from aftercare.events.models import Event
 from aftercare.flows import active, conditions, facts, scheduling, triggers
@@ -161,57 +161,40 @@ def start_candidates(*, store: Store, found: list[Candidate], now: datetime) -> 
     if not found:
         return 0
     sources: set[str] = {"customer"}
-    for candidate in found:
-        definition = candidate.flow.definition
+    for flow in {id(c.flow): c.flow for c in found}.values():
+        definition = flow.definition
         sources |= conditions.sources_of(definition.filters)
         sources |= triggers.get(definition.trigger.type).sources
         sources |= scheduling.date_sources(definition)
-    table = facts.load(store=store, subjects=[c.subject for c in found], sources=sources, now=now)
-    accepted: dict[tuple[int, str], Candidate] = {}
-    for candidate in found:
+    subjects = [c.subject for c in found]
+    table = facts.load(store=store, subjects=subjects, sources=sources, now=now)
+    accepted: dict[tuple[int, str], tuple[Candidate, dict[str, Any]]] = {}
+    for candidate, subject in zip(found, subjects, strict=True):
         key = (candidate.flow.id, candidate.start.subject_key)
         if key in accepted:
             continue
-        row = facts.with_trigger(table[candidate.subject], candidate.start.context)
+        row = facts.with_trigger(table[subject], candidate.start.context)
         definition = candidate.flow.definition
         trigger = triggers.get(definition.trigger.type)
         if trigger.accepts is not None and not trigger.accepts(
             candidate.start, definition.trigger.config, row
         ):
             continue
-        if not conditions.evaluate(definition.filters, row)[0]:
+        if not conditions.all_hold(definition.filters, row):
             continue
-        accepted[key] = candidate
-    accepted = _without_existing(accepted)
+        accepted[key] = (candidate, row)
+    # A run that already exists for (flow, subject) is skipped by the unique constraint when
+    # the runs are inserted: no look-up first.
     accepted = _reentry_allowed(accepted, now=now)
-    return _create(store=store, accepted=list(accepted.values()), table=table, now=now)
-
-
-def _without_existing(
-    accepted: dict[tuple[int, str], Candidate],
-) -> dict[tuple[int, str], Candidate]:
-    if not accepted:
-        return accepted
-    by_flow: dict[int, list[str]] = defaultdict(list)
-    for flow_id, subject_key in accepted:
-        by_flow[flow_id].append(subject_key)
-    existing: set[tuple[int, str]] = set()
-    for flow_id, keys in by_flow.items():
-        for start in range(0, len(keys), 900):
-            existing.update(
-                FlowRun.objects.filter(
-                    flow_id=flow_id, subject_key__in=keys[start : start + 900]
-                ).values_list("flow_id", "subject_key")
-            )
-    return {key: c for key, c in accepted.items() if key not in existing}
+    return _create(store=store, accepted=list(accepted.values()), now=now)
 
 
 def _reentry_allowed(
-    accepted: dict[tuple[int, str], Candidate], *, now: datetime
-) -> dict[tuple[int, str], Candidate]:
+    accepted: dict[tuple[int, str], tuple[Candidate, dict[str, Any]]], *, now: datetime
+) -> dict[tuple[int, str], tuple[Candidate, dict[str, Any]]]:
     """Drop starts the flow's re-entry rule forbids (once per customer / per N days), also
     between two starts of one batch."""
-    limited = [c for c in accepted.values() if c.flow.definition.reentry != "per_subject"]
+    limited = [c for c, _ in accepted.values() if c.flow.definition.reentry != "per_subject"]
     if not limited:
         return accepted
     blocked: set[tuple[int, int]] = set()
@@ -227,89 +210,80 @@ def _reentry_allowed(
         if definition.reentry == "once_per_days" and definition.reentry_days:
             runs = runs.filter(started_at__gte=now - timedelta(days=definition.reentry_days))
         blocked.update((flow_id, cid) for cid in runs.values_list("customer_id", flat=True))
-    kept: dict[tuple[int, str], Candidate] = {}
-    for key, candidate in accepted.items():
+    kept: dict[tuple[int, str], tuple[Candidate, dict[str, Any]]] = {}
+    for key, (candidate, row) in accepted.items():
         if candidate.flow.definition.reentry == "per_subject":
-            kept[key] = candidate
+            kept[key] = (candidate, row)
             continue
         person = (candidate.flow.id, candidate.start.customer_id or 0)
         if candidate.start.customer_id is None or person in blocked:
             continue
         blocked.add(person)
-        kept[key] = candidate
+        kept[key] = (candidate, row)
     return kept
 
 
+_RUN_COLUMNS = (
+    "store_id", "flow_id", "customer_id", "subject_key", "trigger_event_id", "context",
+    "started_at",
+)  # fmt: skip
+_STEP_COLUMNS = (
+    "store_id", "flow_id", "run_id", "customer_id", "step_key", "step_type", "due_at", "reason",
+    "created_at",
+)  # fmt: skip
+
+
 def _create(
-    *,
-    store: Store,
-    accepted: list[Candidate],
-    table: dict[Subject, dict[str, Any]],
-    now: datetime,
+    *, store: Store, accepted: list[tuple[Candidate, dict[str, Any]]], now: datetime
 ) -> int:
+    """Insert the runs (those whose (flow, subject) already has one are skipped by the unique
+    constraint: a replay, a second worker) and the first step of each new run."""
     if not accepted:
         return 0
-    runs = [
-        FlowRun(
-            store=store,
-            flow_id=c.flow.id,
-            customer_id=c.start.customer_id,
-            subject_key=c.start.subject_key,
-            trigger_event_id=c.event_id,
-            context=c.start.context,
-            started_at=now,
+    rows = [
+        (
+            store.id, c.flow.id, c.start.customer_id, c.start.subject_key, c.event_id,
+            c.start.context, now,
         )
-        for c in accepted
-    ]
-    FlowRun.objects.bulk_create(runs, batch_size=500, ignore_conflicts=True)
-    created = _created_ids(accepted)
-    steps: list[ScheduledStep] = []
+        for c, _ in accepted
+    ]  # fmt: skip
+    new = bulk_rows.insert_or_skip(
+        model=FlowRun,
+        columns=_RUN_COLUMNS,
+        rows=rows,
+        conflict=("flow", "subject_key"),
+        returning=("id", "flow_id", "subject_key"),
+    )
+    created = {(flow_id, subject_key): run_id for run_id, flow_id, subject_key in new}
+    steps: list[tuple[Any, ...]] = []
     finished: list[int] = []
-    for candidate in accepted:
-        run_id = created.get((candidate.flow.id, candidate.start.subject_key, candidate.event_id))
+    for candidate, row in accepted:
+        run_id = created.get((candidate.flow.id, candidate.start.subject_key))
         if run_id is None:
-            continue  # a concurrent start of the same subject won
-        row = table[candidate.subject]
-        zone = _zone(store, row)
+            continue  # the subject already has a run of this flow
         planned = scheduling.plan(
-            definition=candidate.flow.definition, index=0, start=now, zone=zone, facts=row
+            definition=candidate.flow.definition,
+            index=0,
+            start=now,
+            zone=_zone(store, row),
+            facts=row,
         )
         if isinstance(planned, scheduling.Finished):
             finished.append(run_id)
             continue
         steps.append(
-            ScheduledStep(
-                store=store,
-                flow_id=candidate.flow.id,
-                run_id=run_id,
-                customer_id=candidate.start.customer_id,
-                step_key=planned.step_key,
-                step_type=planned.step_type,
-                due_at=planned.due_at,
-                reason=planned.note,
-                created_at=now,
+            (
+                store.id, candidate.flow.id, run_id, candidate.start.customer_id,
+                planned.step_key, planned.step_type, planned.due_at, planned.note, now,
             )
-        )
-    ScheduledStep.objects.bulk_create(steps, batch_size=500, ignore_conflicts=True)
+        )  # fmt: skip
+    # A new run has no steps yet: nothing to conflict with.
+    bulk_rows.insert_tuples(model=ScheduledStep, columns=_STEP_COLUMNS, rows=steps)
     if finished:
         from aftercare.flows import run_state
 
         run_state.finish_many(run_ids=finished, now=now, reason="nothing to do")
     return len(created)
-
-
-def _created_ids(accepted: list[Candidate]) -> dict[tuple[int, str, int | None], int]:
-    by_flow: dict[int, list[str]] = defaultdict(list)
-    for c in accepted:
-        by_flow[c.flow.id].append(c.start.subject_key)
-    ids: dict[tuple[int, str, int | None], int] = {}
-    for flow_id, keys in by_flow.items():
-        for start in range(0, len(keys), 900):
-            for run_id, subject_key, event_id in FlowRun.objects.filter(
-                flow_id=flow_id, subject_key__in=keys[start : start + 900]
-            ).values_list("id", "subject_key", "trigger_event_id"):
-                ids[(flow_id, subject_key, event_id)] = run_id
-    return ids
 
 
 def _zone(store: Store, row: dict[str, Any]) -> Any:
