@@ -12,7 +12,7 @@ import time_machine
 
 from aftercare.catalog.models import Category, Product
 from aftercare.customers.models import Customer
-from aftercare.messaging import rendering, template_catalog, variables
+from aftercare.messaging import recommendations, rendering, template_catalog, variables
 from aftercare.orders.models import Order
 from aftercare.stores.models import Store, WooConnection
 from tests.mirror_factories import (
@@ -247,7 +247,7 @@ def test_recommendations_are_cross_sells_then_upsells_in_stock_not_bought(
     product(store, 5, deleted_at=datetime(2026, 1, 1, tzinfo=UTC))
     ordered = list(Product.objects.filter(store=store, external_id__in=[1, 20]).order_by("pk"))
     with django_assert_max_num_queries(2):  # the suggestions, the categories to fill up
-        cards = variables.recommendations(store=store, ordered=ordered, locale="en", currency="USD")
+        cards = recommendations.for_order(store=store, ordered=ordered, locale="en", currency="USD")
     assert [card["name"] for card in cards] == ["Product 3", "Product 4"]
     assert cards[0] == {
         "name": "Product 3",
@@ -262,7 +262,7 @@ def test_recommendations_are_cross_sells_then_upsells_in_stock_not_bought(
 def test_recommendations_fall_back_to_best_sellers_of_the_same_categories(
     store: Store, other_store: Store, django_assert_max_num_queries: Any
 ) -> None:
-    variables._best_seller_cache.clear()
+    recommendations.forget_best_sellers()
     shoes, hats = category(store, 1), category(store, 2)
     bought = product(store, 1, categories=[shoes])
     product(store, 2, categories=[shoes], name="Runner")  # sells 5
@@ -280,17 +280,26 @@ def test_recommendations_fall_back_to_best_sellers_of_the_same_categories(
     outsider = CustomerFactory(store=other_store)
     order_of(outsider, (2, 500), date_created=recent)
 
-    with django_assert_max_num_queries(3):
-        cards = variables.recommendations(
+    # Categories, the store's ranking (units, products), the chosen products.
+    with django_assert_max_num_queries(4):
+        cards = recommendations.for_order(
             store=store, ordered=[bought], locale="en", currency="USD"
         )
     assert [card["name"] for card in cards] == ["Sandal", "Runner"]
     # Cached for the next message: no best-seller query.
     with django_assert_max_num_queries(2):
-        again = variables.recommendations(
+        again = recommendations.for_order(
             store=store, ordered=[bought], locale="en", currency="USD"
         )
     assert again == cards
+    # The ranking is per category: an order of another set of categories reuses it, and the
+    # sets' rankings merge by units sold.
+    cap = product(store, 8, categories=[hats], name="Cap")
+    with django_assert_max_num_queries(2):
+        mixed = recommendations.for_order(
+            store=store, ordered=[bought, cap], locale="en", currency="USD"
+        )
+    assert [card["name"] for card in mixed] == ["Hat", "Sandal", "Runner"]
 
 
 @pytest.mark.django_db

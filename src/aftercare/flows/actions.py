@@ -32,6 +32,7 @@ from aftercare.core.errors import InvalidInput, NotFound
 from aftercare.customers import tagging
 from aftercare.customers.models import Customer
 from aftercare.messaging import outbox
+from aftercare.messaging.lookups import Lookups
 from aftercare.messaging.outbox import QueueResult
 from aftercare.stores.models import StaffMembership, Store
 
@@ -52,6 +53,9 @@ class ActionContext:
     now: datetime
     zone: ZoneInfo
     topic: str = ""  # the flow's marketing topic (customers.topics); "" = general
+    # What the messages of the runner's batch read, loaded once for the batch (None: a query
+    # per read, e.g. a step run on its own).
+    lookups: Lookups | None = None
 
     @property
     def order_id(self) -> int | None:
@@ -59,7 +63,12 @@ class ActionContext:
         return int(value) if value is not None else None
 
     def idempotency_key(self, suffix: str = "") -> str:
-        return f"flow:{self.flow_id}:run:{self.run_id}:step:{self.step_key}{suffix}"
+        return step_idempotency_key(self.flow_id, self.run_id, self.step_key, suffix)
+
+
+def step_idempotency_key(flow_id: int, run_id: int, step_key: str, suffix: str = "") -> str:
+    """The key of what a step writes to the outbox: a step run again finds its message."""
+    return f"flow:{flow_id}:run:{run_id}:step:{step_key}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,7 @@ def _send(ctx: ActionContext, params: Mapping[str, Any], *, channel: str) -> Act
         now=ctx.now,
         extra=dict(ctx.context.get("variables") or {}),
         topic=ctx.topic,
+        lookups=ctx.lookups,
     )
     return ActionResult.from_queue(result)
 

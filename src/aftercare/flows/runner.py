@@ -24,13 +24,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
 
-from aftercare.core import clock, local_time
+from aftercare.core import bulk_rows, clock, local_time
 from aftercare.customers.models import Customer
 from aftercare.flows import actions, active, conditions, facts, run_state, scheduling
 from aftercare.flows.actions import ActionContext, ActionResult
@@ -38,6 +38,7 @@ from aftercare.flows.active import ActiveFlow
 from aftercare.flows.definition import EXIT, ActionStep, ConditionStep, step_by_key
 from aftercare.flows.facts import Subject
 from aftercare.flows.models import FlowRun, FlowStatus, RunStatus, ScheduledStep, StepStatus
+from aftercare.messaging.lookups import BatchLookups, Hint
 from aftercare.stores.models import Store
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,20 @@ class _Batch:
     flows: dict[int, ActiveFlow]
     customers: dict[int, Customer]
     table: dict[Subject, dict[str, Any]]
-    new_steps: list[ScheduledStep]
-    changed: list[ScheduledStep]
+    lookups: BatchLookups
+    new_steps: list[tuple[Any, ...]] = field(default_factory=list)
+    changed: list[ScheduledStep] = field(default_factory=list)
+    finished_runs: list[int] = field(default_factory=list)
+
+
+_CHANGED = (
+    "status", "reason", "error", "attempts", "due_at", "locked_until", "lease_id", "message_id",
+    "finished_at",
+)  # fmt: skip
+_NEW_STEP = (
+    "store_id", "flow_id", "run_id", "customer_id", "step_key", "step_type", "due_at", "reason",
+    "created_at",
+)  # fmt: skip
 
 
 def process(*, step_ids: list[int], lease_id: str) -> None:
@@ -114,13 +127,21 @@ def process(*, step_ids: list[int], lease_id: str) -> None:
         batch = _load(steps=steps, now=now)
         for step in steps:
             _handle(step=step, batch=batch)
-        ScheduledStep.objects.bulk_update(
-            batch.changed,
-            ["status", "reason", "error", "attempts", "due_at", "locked_until", "lease_id",
-             "message_id", "finished_at"],
-            batch_size=500,
-        )  # fmt: skip
-        ScheduledStep.objects.bulk_create(batch.new_steps, batch_size=500, ignore_conflicts=True)
+        bulk_rows.update_rows(
+            model=ScheduledStep,
+            fields=_CHANGED,
+            rows=[{name: getattr(s, name) for name in ("id", *_CHANGED)} for s in batch.changed],
+        )
+        # A step planned twice (a replayed batch) is skipped by the unique (run, step_key).
+        bulk_rows.insert_or_skip(
+            model=ScheduledStep,
+            columns=_NEW_STEP,
+            rows=batch.new_steps,
+            conflict=("run", "step_key"),
+            returning=("id",),
+        )
+        if batch.finished_runs:
+            run_state.finish_many(run_ids=batch.finished_runs, now=now)
 
 
 def _load(*, steps: list[ScheduledStep], now: datetime) -> _Batch:
@@ -146,7 +167,28 @@ def _load(*, steps: list[ScheduledStep], now: datetime) -> _Batch:
         table.update(
             facts.load(store=stores[store_id], subjects=subjects, sources=sources, now=now)
         )
-    return _Batch(now, stores, flows, customers, table, [], [])
+    return _Batch(now, stores, flows, customers, table, _lookups(steps, customers))
+
+
+def _lookups(steps: list[ScheduledStep], customers: dict[int, Customer]) -> BatchLookups:
+    """What the batch's messages will read (messaging.lookups), loaded once when first asked."""
+    hints = []
+    for step in steps:
+        customer = customers.get(step.customer_id) if step.customer_id else None
+        hints.append(
+            Hint(
+                store_id=step.store_id,
+                customer_id=step.customer_id,
+                order_id=_subject(step.run).order_id,
+                idempotency_key=actions.step_idempotency_key(
+                    step.flow_id, step.run_id, step.step_key
+                ),
+                addresses=(("email", customer.email), ("sms", customer.phone))
+                if customer is not None
+                else (),
+            )
+        )
+    return BatchLookups(hints=hints)
 
 
 def _subject(run: FlowRun) -> Subject:
@@ -258,11 +300,14 @@ def _act(
         now=batch.now,
         zone=zone,
         topic=flow.topic,
+        lookups=batch.lookups,
     )
+    mark = batch.lookups.checkpoint()
     try:
         with transaction.atomic():
             return actions.get(item.action).run(ctx, item.params)
     except Exception as exc:
+        batch.lookups.roll_back(mark)  # its message and slot were rolled back too
         log.warning("flow %s step %s failed", flow.id, step.pk, exc_info=exc)
         step.attempts += 1
         step.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -293,18 +338,11 @@ def _plan_next(
         if planned.reason:
             run_state.exit_run(run_id=step.run_id, now=batch.now, reason=planned.reason)
         else:
-            run_state.finish_many(run_ids=[step.run_id], now=batch.now)
+            batch.finished_runs.append(step.run_id)  # one UPDATE for the batch, at its end
         return
     batch.new_steps.append(
-        ScheduledStep(
-            store_id=step.store_id,
-            flow_id=step.flow_id,
-            run_id=step.run_id,
-            customer_id=step.customer_id,
-            step_key=planned.step_key,
-            step_type=planned.step_type,
-            due_at=planned.due_at,
-            reason=planned.note,
-            created_at=batch.now,
+        (
+            step.store_id, step.flow_id, step.run_id, step.customer_id, planned.step_key,
+            planned.step_type, planned.due_at, planned.note, batch.now,
         )
-    )
+    )  # fmt: skip

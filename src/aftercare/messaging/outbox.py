@@ -28,11 +28,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from aftercare.core import encryption, signed_links
+from aftercare.core import bulk_rows, encryption, signed_links
 from aftercare.customers import consent
 from aftercare.customers.consent import ConsentChannel
 from aftercare.customers.models import Customer
 from aftercare.messaging import policy, rendering, template_catalog, tracking, variables
+from aftercare.messaging.lookups import Lookups
 from aftercare.messaging.models import Category, ChannelKind, Message
 from aftercare.orders.models import Order
 from aftercare.stores.models import Store
@@ -127,11 +128,14 @@ def queue(
     extra: dict[str, Any] | None = None,
     source: str = "flow",
     topic: str = "",
+    lookups: Lookups | None = None,
 ) -> QueueResult:
     """Decide, render and write one message to `customer` (module docstring). `topic`: the
-    marketing topic (customers.topics) the customer may have opted out of; "" = general."""
-    if (done := _existing(store, idempotency_key)) is not None:
-        return done
+    marketing topic (customers.topics) the customer may have opted out of; "" = general.
+    `lookups`: a batch's (lookups.BatchLookups: the flow runner), else a query per read."""
+    lookups = lookups or Lookups()
+    if (found := lookups.existing_message(store=store, key=idempotency_key)) is not None:
+        return QueueResult(status="queued", reason="already queued", message_id=found)
     address = customer.email if channel == ChannelKind.EMAIL else customer.phone
     marketing = category == Category.MARKETING
     refusal = _gate(
@@ -144,15 +148,16 @@ def queue(
         zone=zone,
         cap_hours=cap_hours,
         topic=topic,
+        lookups=lookups,
     )
     if refusal is not None:
         return refusal
     locale = language_for(store=store, customer=customer)
-    order = Order.objects.filter(store=store, pk=order_id).first() if order_id else None
+    order = lookups.order(store=store, order_id=order_id) if order_id else None
     links = _links(store=store, customer=customer, order_id=order_id)
     # The template first: values are formatted in the language the template is written in
     # (a fallback to the store's language formats dates and money in that language too).
-    source_template = template_catalog.get(
+    source_template = lookups.template(
         store=store, key=template_key, locale=locale, channel=channel
     )
     values = variables.build(
@@ -166,6 +171,7 @@ def queue(
         recommend=variables.uses_recommendations(
             source_template.subject, source_template.preheader, source_template.body
         ),
+        lookups=lookups,
     )
     message = Message(
         store=store,
@@ -207,7 +213,10 @@ def queue(
         message.headers = _email_headers(store=store, marketing=marketing, links=links)
     else:
         message.body_text = rendering.render_sms(source=source_template, variables=values)
-    message.save(force_insert=True)
+    bulk_rows.insert_instance(message)  # save(force_insert=True) at a fifth of the cost
+    lookups.remember_message(store=store, key=idempotency_key, message_id=message.pk)
+    if marketing:
+        lookups.remember_throttle(customer_id=customer.pk, channel=channel)
     return QueueResult(status="queued", message_id=message.pk)
 
 
@@ -222,12 +231,13 @@ def _gate(
     zone: ZoneInfo,
     cap_hours: int | None,
     topic: str = "",
+    lookups: Lookups,
 ) -> QueueResult | None:
     """The never-spam rules, cheapest first; None when the message may be written. The
     frequency cap comes last: its slot is taken only by a message that will be written."""
     if not address:
         return _skip(f"no {'email address' if channel == ChannelKind.EMAIL else 'phone number'}")
-    if reason := policy.is_suppressed(store=store, channel=channel, address=address):
+    if reason := lookups.suppression(store=store, channel=channel, address=address):
         return _skip(f"address suppressed ({reason})")
     if not marketing:
         return None
@@ -239,6 +249,7 @@ def _gate(
         zone=zone,
         cap_hours=cap_hours,
         topic=topic,
+        lookups=lookups,
     )
 
 
@@ -251,6 +262,7 @@ def _marketing_gate(
     zone: ZoneInfo,
     cap_hours: int | None,
     topic: str = "",
+    lookups: Lookups,
 ) -> QueueResult | None:
     if problem := _consent_problem(store=store, customer=customer, channel=channel):
         return _skip(problem)
@@ -267,7 +279,12 @@ def _marketing_gate(
         )
     cap = store.marketing_cap_hours if cap_hours is None else cap_hours
     if not policy.take_marketing_slot(
-        store=store, customer_id=customer.pk, channel=channel, now=now, cap_hours=cap
+        store=store,
+        customer_id=customer.pk,
+        channel=channel,
+        now=now,
+        cap_hours=cap,
+        has_row=lookups.has_throttle(customer_id=customer.pk, channel=channel),
     ):
         return _skip(f"frequency cap: another marketing message within {cap} h")
     return None

@@ -19,9 +19,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
-
-from aftercare.core import local_time
+from aftercare.core import bulk_rows, local_time
 from aftercare.messaging.models import ContactThrottle, Suppression
 from aftercare.stores.models import Store
 
@@ -60,23 +58,43 @@ def normalise(address: str) -> str:
 
 
 def take_marketing_slot(
-    *, store: Store, customer_id: int, channel: str, now: datetime, cap_hours: int
+    *,
+    store: Store,
+    customer_id: int,
+    channel: str,
+    now: datetime,
+    cap_hours: int,
+    has_row: bool | None = None,
 ) -> bool:
     """Claim the customer's marketing slot on `channel`: False when another marketing message
-    went out less than `cap_hours` ago (0 = no cap, the time is still recorded)."""
+    went out less than `cap_hours` ago (0 = no cap, the time is still recorded). `has_row`:
+    whether the customer's throttle row is known to exist (a batch loaded them), which saves a
+    look-up; None = not known."""
     cutoff = now - timedelta(hours=cap_hours) if cap_hours else now
+    if has_row is False and _insert_slot(
+        store=store, customer_id=customer_id, channel=channel, now=now
+    ):
+        return True
     updated = ContactThrottle.objects.filter(
         customer_id=customer_id, channel=channel, last_marketing_at__lte=cutoff
     ).update(last_marketing_at=now)
     if updated:
         return True
+    if has_row is not None:
+        return False  # the row exists (known, or another worker inserted it a moment ago)
     if ContactThrottle.objects.filter(customer_id=customer_id, channel=channel).exists():
         return False
-    try:
-        with transaction.atomic():
-            ContactThrottle.objects.create(
-                store=store, customer_id=customer_id, channel=channel, last_marketing_at=now
-            )
-    except IntegrityError:  # another worker took it a moment ago
-        return False
-    return True
+    return _insert_slot(store=store, customer_id=customer_id, channel=channel, now=now)
+
+
+def _insert_slot(*, store: Store, customer_id: int, channel: str, now: datetime) -> bool:
+    """The customer's first marketing slot on `channel`; False when their row exists (another
+    worker took it a moment ago) — `ON CONFLICT DO NOTHING`, no savepoint needed."""
+    inserted = bulk_rows.insert_or_skip(
+        model=ContactThrottle,
+        columns=("store_id", "customer_id", "channel", "last_marketing_at"),
+        rows=[(store.pk, customer_id, channel, now)],
+        conflict=("customer", "channel"),
+        returning=("id",),
+    )
+    return bool(inserted)

@@ -18,16 +18,13 @@ the full name in Korean order in Korean ("김민준님"), the family name in Jap
 a polite stand-in without one ("there", "고객" → "고객님", "お客" → "お客様"); the templates add
 님/様 themselves.
 
-Queries: the store's connection (cached on the instance), the customer's figures, the order's
-lines (none when prefetched), its products, and the recommendations — cross-sells then upsells
-of the ordered products (one query), else the best sellers of the same categories over the last
-90 days (one query, cached per store and categories for ten minutes).
+Reads go through a `lookups.Lookups` (the store's connection is cached on the instance): the
+customer's figures, the order's lines, its products, and the recommendations (recommendations.py)
+— a query each for one message, one query per batch with `lookups.BatchLookups`.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -38,24 +35,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_percent
-from django.db.models import IntegerField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import pgettext
 
-from aftercare.analytics.models import CustomerStats
-from aftercare.catalog.models import Category, Product
-from aftercare.core import clock
 from aftercare.core.money_format import format_money
 from aftercare.customers.models import Customer
+from aftercare.messaging import recommendations
 from aftercare.messaging.email_layout import Brand
-from aftercare.orders.models import PAID_STATUSES, LineItem, Order
+from aftercare.messaging.lookups import Lookups
+from aftercare.orders.models import Order
 from aftercare.stores.models import Store, WooConnection
 
-RECOMMENDATIONS = 3
-BEST_SELLER_DAYS = 90
-_BEST_SELLER_TTL = 600.0  # seconds
-_BEST_SELLER_DEPTH = 24  # ids kept per cache entry, so exclusions still leave enough
+RECOMMENDATIONS = recommendations.RECOMMENDATIONS
 
 GREETING_FALLBACK = {"en": "there", "ko": "고객", "ja": "お客"}
 
@@ -189,18 +180,15 @@ def _store(store: Store) -> dict[str, str]:
     }
 
 
-def _customer(customer: Customer, *, store: Store, locale: str) -> dict[str, Any]:
+def _customer(customer: Customer, *, store: Store, locale: str, lookups: Lookups) -> dict[str, Any]:
     full, greeting = names(
         first_name=customer.first_name, last_name=customer.last_name, locale=locale
     )
-    figures = (
-        CustomerStats.objects.filter(customer=customer)
-        .values_list("orders_count", "total_spent")
-        .first()
+    orders_count, spent = (
+        lookups.customer_figures(customer_id=customer.pk)
         if customer.pk is not None  # an unsaved stand-in (staff mail about no one): no figures
-        else None
+        else (0, Decimal(0))
     )
-    orders_count, spent = figures if figures else (0, Decimal(0))
     return {
         "first_name": customer.first_name.strip(),
         "last_name": customer.last_name.strip(),
@@ -212,118 +200,21 @@ def _customer(customer: Customer, *, store: Store, locale: str) -> dict[str, Any
     }
 
 
-def _image(product: Product | None) -> str:
-    if product is None or not isinstance(product.images, list) or not product.images:
-        return ""
-    first = product.images[0]
-    return str(first.get("src") or "") if isinstance(first, dict) else ""
-
-
-def _product_card(product: Product, *, locale: str, currency: str) -> dict[str, str]:
-    return {
-        "name": product.name,
-        "price": money(product.price, currency, locale=locale),
-        "url": product.permalink,
-        "image_url": _image(product),
-    }
-
-
-def _purchasable(store: Store) -> Any:
-    return (
-        Product.objects.filter(store=store, deleted_at__isnull=True, status="publish")
-        .exclude(type="variation")
-        .exclude(stock_status__in=["outofstock", "onbackorder"])
-    )
-
-
-_best_seller_cache: dict[tuple[int, frozenset[int]], tuple[float, list[int]]] = {}
-_best_seller_lock = threading.Lock()
-
-
-def _best_sellers(*, store: Store, category_ids: frozenset[int]) -> list[int]:
-    """Product ids of the categories' best sellers (units in paid orders, last 90 days)."""
-    key = (store.pk, category_ids)
-    now = time.monotonic()
-    with _best_seller_lock:
-        cached = _best_seller_cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    since = clock.now() - timedelta(days=BEST_SELLER_DAYS)
-    sold = (
-        LineItem.objects.filter(
-            order__store=store,
-            order__status__in=list(PAID_STATUSES),
-            order__date_created__gte=since,
-            product_external_id=OuterRef("external_id"),
-        )
-        .values("product_external_id")
-        .annotate(units=Sum("quantity"))
-        .values("units")
-    )
-    ranked = list(
-        _purchasable(store)
-        .filter(categories__in=category_ids)
-        .annotate(units=Coalesce(Subquery(sold, output_field=IntegerField()), 0))
-        .filter(units__gt=0)
-        .order_by("-units", "name", "pk")
-        .values_list("pk", flat=True)
-        .distinct()[:_BEST_SELLER_DEPTH]
-    )
-    with _best_seller_lock:
-        if len(_best_seller_cache) > 4096:
-            _best_seller_cache.clear()
-        _best_seller_cache[key] = (now + _BEST_SELLER_TTL, ranked)
-    return ranked
-
-
-def recommendations(
-    *, store: Store, ordered: list[Product], locale: str, currency: str
-) -> list[dict[str, str]]:
-    """Up to three products to suggest after an order of `ordered` (see the module doc)."""
-    bought = {product.external_id for product in ordered}
-    wanted: list[int] = []
-    for field in ("cross_sell_ids", "upsell_ids"):
-        for product in ordered:
-            ids = getattr(product, field)
-            for external_id in ids if isinstance(ids, list) else []:
-                if isinstance(external_id, int) and external_id not in bought | set(wanted):
-                    wanted.append(external_id)
-    chosen: list[Product] = []
-    if wanted:
-        found = {p.external_id: p for p in _purchasable(store).filter(external_id__in=wanted)}
-        chosen = [found[i] for i in wanted if i in found][:RECOMMENDATIONS]
-    if len(chosen) < RECOMMENDATIONS and ordered:
-        categories = frozenset(
-            Category.objects.filter(products__in=[p.pk for p in ordered]).values_list(
-                "pk", flat=True
-            )
-        )
-        if categories:
-            taken = bought | {p.external_id for p in chosen}
-            ranked = _best_sellers(store=store, category_ids=categories)
-            rows = {p.pk: p for p in _purchasable(store).filter(pk__in=ranked)}
-            for pk in ranked:
-                candidate = rows.get(pk)
-                if candidate is not None and candidate.external_id not in taken:
-                    chosen.append(candidate)
-                    taken.add(candidate.external_id)
-                if len(chosen) == RECOMMENDATIONS:
-                    break
-    return [_product_card(p, locale=locale, currency=currency) for p in chosen]
-
-
 def _order(
-    order: Order, *, store: Store, locale: str, zone: ZoneInfo, recommend: bool = True
+    order: Order,
+    *,
+    store: Store,
+    locale: str,
+    zone: ZoneInfo,
+    lookups: Lookups,
+    recommend: bool = True,
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     currency = order.currency or store.currency
     lines = list(order.lines.all())
-    product_ids = {line.product_external_id for line in lines if line.product_external_id}
-    products = {
-        p.external_id: p
-        for p in Product.objects.filter(
-            store=store, external_id__in=product_ids, deleted_at__isnull=True
-        )
-    }
+    products = lookups.products(
+        store=store,
+        external_ids=sorted({line.product_external_id or 0 for line in lines} - {0}),
+    )
     items = []
     for line in lines:
         product = products.get(line.product_external_id or 0)
@@ -335,7 +226,7 @@ def _order(
                 "quantity": line.quantity,
                 "price": money(line.unit_price, currency, locale=locale),
                 "total": money(line.total, currency, locale=locale),
-                "image_url": _image(product),
+                "image_url": recommendations.image_url(product),
                 "product_url": permalink,
                 "review_url": f"{permalink}#reviews" if permalink else "",
             }
@@ -355,8 +246,19 @@ def _order(
         "coupon_codes": [str(code) for code in order.coupon_codes or [] if code],
     }
     recommended = (
-        recommendations(
-            store=store, ordered=list(products.values()), locale=locale, currency=currency
+        recommendations.for_order(
+            store=store,
+            # In the order of the order's lines (the shop's), whatever order rows came in.
+            ordered=list(
+                {
+                    line.product_external_id: products[line.product_external_id]
+                    for line in lines
+                    if line.product_external_id in products
+                }.values()
+            ),
+            locale=locale,
+            currency=currency,
+            lookups=lookups,
         )
         if recommend
         else []
@@ -413,15 +315,18 @@ def build(
     links: Mapping[str, str],
     extra: Mapping[str, Any] | None = None,
     recommend: bool = True,
+    lookups: Lookups | None = None,
 ) -> dict[str, Any]:
     """Every documented variable for one message. `extra` adds or replaces top-level keys
     (later modules: `coupon`, `points`, `notification`, …). `recommend=False` leaves
     `recommended_products` empty without querying the catalogue (for templates that never show
-    them: see `uses_recommendations`)."""
+    them: see `uses_recommendations`). `lookups`: a batch's (lookups.BatchLookups), else one
+    query per read."""
+    lookups = lookups or Lookups()
     zone = _zone(customer.time_zone, store.time_zone)
     store_vars = _store(store)
     order_vars, recommended = (
-        _order(order, store=store, locale=locale, zone=zone, recommend=recommend)
+        _order(order, store=store, locale=locale, zone=zone, lookups=lookups, recommend=recommend)
         if order is not None
         else (_empty_order(), [])
     )
@@ -433,7 +338,7 @@ def build(
         )
     variables: dict[str, Any] = {
         "store": store_vars,
-        "customer": _customer(customer, store=store, locale=locale),
+        "customer": _customer(customer, store=store, locale=locale, lookups=lookups),
         "order": order_vars,
         "recommended_products": recommended,
         "coupon": dict(EMPTY_COUPON),
