@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Literal
 
 from django.utils.functional import Promise
@@ -137,6 +137,16 @@ def _is_set(value: Any) -> bool:
 def _number(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, (int, str, Decimal, float)):
+        return _parsed_number(value)  # the matcher compares the same few values 100,000s of times
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@lru_cache(maxsize=8192)
+def _parsed_number(value: int | str | Decimal | float) -> Decimal | None:
     try:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):

@@ -43,7 +43,12 @@ from aftercare.stores.models import Store
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+# How long a dead worker's claimed steps wait before another worker takes them. Short is safe:
+# a live worker holds its batch's rows locked (FOR UPDATE) from `process` until it commits, and a
+# claim skips locked rows (SKIP LOCKED; SQLite serialises writers), so an expired lease of a slow
+# batch is never taken twice. A batch is CPU and database work only (a few ms per step: actions
+# write to the outbox, nothing waits on the network), far below the lease.
+LEASE = timedelta(seconds=60)
 BATCH = 200
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 
