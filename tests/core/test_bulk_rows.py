@@ -175,3 +175,18 @@ def test_insert_instance_writes_what_save_would(store: Store) -> None:
         Decimal(32000), ["A"], {"ü": [1]}, _WHEN,
     )  # fmt: skip
     assert stored.refunded_total == Decimal(0) and stored.date_paid is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite enforces no lengths")
+def test_insert_or_skip_refuses_an_overlong_value_instead_of_truncating_it(store: Store) -> None:
+    """The PostgreSQL path casts arrays to the base type (varchar, not varchar(n)): an explicit
+    varchar(n) cast would cut the value silently."""
+    from django.db import DataError
+
+    row = list(_order_row(store, 1))
+    row[_ORDER_COLUMNS.index("currency")] = "EURO-TOO-LONG"
+    with pytest.raises(DataError):
+        bulk_rows.insert_or_skip(
+            model=Order, columns=_ORDER_COLUMNS, rows=[tuple(row)], conflict=("store",
+            "external_id"), returning=("id",),
+        )  # fmt: skip

@@ -261,6 +261,13 @@ def insert_instance(instance: models.Model) -> int:
     return int(pk)
 
 
+def _array_type(field: models.Field) -> str:  # type: ignore[type-arg]
+    """The PostgreSQL array type of `field`'s values, without a length or precision: an explicit
+    cast to varchar(n) would truncate silently, where the INSERT's own cast raises."""
+    base = str(field.db_type(connection)).split("(")[0].strip()
+    return f"{base}[]"
+
+
 def insert_or_skip(
     *,
     model: type[models.Model],
@@ -288,8 +295,22 @@ def insert_or_skip(
 
     on = ", ".join(column_of(name) for name in conflict)
     back = ", ".join(column_of(name) for name in returning)
-    per_statement = max(1, _SQLITE_MAX_VALUES // len(plan.names))
     out: list[tuple[Any, ...]] = []
+    if connection.vendor == "postgresql":
+        # One array parameter per column (`unnest`), not one placeholder per value: psycopg
+        # parses a statement's placeholders on the client, and a VALUES list of thousands of
+        # them cost more than the insert itself (bench/flows_matching.py on PostgreSQL).
+        arrays = ", ".join(f"%s::{_array_type(plan.fields[name][0])}" for name in plan.names)
+        columns_of = list(zip(*values, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {plan.table} ({plan.column_sql}) "  # noqa: S608 - see _Plan
+                f"SELECT * FROM unnest({arrays}) "
+                f"ON CONFLICT ({on}) DO NOTHING RETURNING {back}",
+                [list(column) for column in columns_of],
+            )
+            return [tuple(row) for row in cursor.fetchall()]
+    per_statement = max(1, _SQLITE_MAX_VALUES // len(plan.names))
     with connection.cursor() as cursor:
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
