@@ -51,6 +51,7 @@ def valid_settings(**changes: object) -> dict[str, object]:
         "marketing_cap_hours": "16",
         "quiet_hours_start": "21:00",
         "quiet_hours_end": "08:00",
+        "attribution_window_days": "5",
         "brand_color": "#1d5fd1",
         "logo_url": "",
     }
@@ -105,10 +106,16 @@ def test_owner_saves_settings(store: Store) -> None:
         owner,
         "/dashboard/settings/",
         "/dashboard/settings/",
-        valid_settings(quiet_hours_start="22:30", marketing_cap_hours="0"),
+        valid_settings(
+            quiet_hours_start="22:30",
+            marketing_cap_hours="0",
+            attribution_window_days="7",
+            attribution_counts_opens="on",
+        ),
     )
     assert response.status_code == 302
     store.refresh_from_db()
+    assert (store.attribution_window_days, store.attribution_counts_opens) == (7, True)
     assert store.time_zone == "Europe/Berlin" and store.languages == ["en", "ko"]
     assert store.quiet_hours_start == datetime.time(22, 30) and store.marketing_cap_hours == 0
     page = owner.get("/dashboard/settings/").content.decode()
@@ -128,6 +135,8 @@ def test_owner_saves_settings(store: Store) -> None:
         ({"quiet_hours_start": "08:00", "quiet_hours_end": "08:00"}, "are the same"),
         ({"marketing_cap_hours": "169"}, "less than or equal to 168"),
         ({"marketing_cap_hours": "-1"}, "greater than or equal to 0"),
+        ({"attribution_window_days": "0"}, "greater than or equal to 1"),
+        ({"attribution_window_days": "91"}, "less than or equal to 90"),
         ({"consent_mode": "whatever"}, "Select a valid choice"),
     ],
 )

@@ -52,3 +52,15 @@ def test_configure_refuses_bad_values(store: Store) -> None:
         _configure("--store", "no-such-store", "--consent-mode", "opt-in")
     store.refresh_from_db()
     assert store.consent_mode == "opt-in" and store.marketing_cap_hours == 16
+
+
+def test_configure_sets_the_attribution_window_and_opens(store: Store) -> None:
+    out = _configure("--store", store.slug, "--attribution-days", "7", "--attribution-opens", "yes")
+    store.refresh_from_db()
+    assert (store.attribution_window_days, store.attribution_counts_opens) == (7, True)
+    assert "attribution 7 days after a click or open" in out
+    _configure("--store", store.slug, "--attribution-opens", "no")
+    store.refresh_from_db()
+    assert (store.attribution_window_days, store.attribution_counts_opens) == (7, False)
+    with pytest.raises(CommandError, match="attribution_window_days"):
+        _configure("--store", store.slug, "--attribution-days", "0")

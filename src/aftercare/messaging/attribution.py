@@ -2,10 +2,11 @@
 
     attribution.attribute_order(store=s, order_id=9)   # on order.created (handlers.py)
 
-Last touch, one flow per order, clicks only: opens are unreliable (Apple Mail Privacy
-Protection opens every mail) and link scanners click everything, so hits flagged as bots never
-earn credit. The window is `WINDOW` (5 days) before the order was created. Recomputing is
-harmless: an order has at most one `Attribution` (unique per store and order).
+Last touch, one flow per order. Clicks by default: opens are unreliable (Apple Mail Privacy
+Protection opens every mail), so they earn credit only in a store that opted in
+(`Store.attribution_counts_opens`); hits flagged as bots (link scanners, prefetches) never do.
+The window is the store's `attribution_window_days` (default 5) before the order was created.
+Recomputing is harmless: an order has at most one `Attribution` (unique per store and order).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from aftercare.messaging.models import Attribution, Message
 from aftercare.orders.models import Order
 from aftercare.stores.models import Store
 
-WINDOW = timedelta(days=5)
-
 
 def attribute_order(*, store: Store, order_id: int) -> Attribution | None:
     order = Order.objects.filter(store=store, pk=order_id).first()
@@ -28,18 +27,24 @@ def attribute_order(*, store: Store, order_id: int) -> Attribution | None:
         return None
     if Attribution.objects.filter(store=store, order_id=order.pk).exists():
         return None
-    clicks = (
+    touches = (
+        ["message.clicked", "message.opened"]
+        if store.attribution_counts_opens
+        else ["message.clicked"]
+    )
+    window = timedelta(days=store.attribution_window_days)
+    hits = (
         Event.objects.filter(
             store=store,
             customer_id=order.customer_id,
-            type="message.clicked",
-            occurred_at__gte=order.date_created - WINDOW,
+            type__in=touches,
+            occurred_at__gte=order.date_created - window,
             occurred_at__lte=order.date_created,
         )
         .order_by("-occurred_at", "-id")
-        .values_list("subject_id", "occurred_at", "payload")[:50]
+        .values_list("type", "subject_id", "occurred_at", "payload")[:50]
     )
-    for message_id, clicked_at, payload in clicks:
+    for event_type, message_id, touched_at, payload in hits:
         if payload.get("bot"):
             continue
         message = Message.objects.filter(store=store, pk=message_id).first()
@@ -52,8 +57,8 @@ def attribute_order(*, store: Store, order_id: int) -> Attribution | None:
                     order_id=order.pk,
                     message=message,
                     flow_id=message.flow_id,
-                    touch="click",
-                    touched_at=clicked_at,
+                    touch="open" if event_type == "message.opened" else "click",
+                    touched_at=touched_at,
                     order_created_at=order.date_created,
                     amount=order.total,
                     currency=order.currency,

@@ -47,6 +47,10 @@ class Store(models.Model):
     marketing_cap_hours = models.PositiveIntegerField(default=16)  # ≤ 1 marketing email per N h
     quiet_hours_start = models.TimeField(default=datetime.time(21, 0))  # customer's local time
     quiet_hours_end = models.TimeField(default=datetime.time(8, 0))
+    # Revenue credit (messaging.attribution): an order within this many days of a tracked click
+    # on a flow's message is that flow's; opens count too only when the store says so.
+    attribution_window_days = models.PositiveSmallIntegerField(default=5, db_default=5)
+    attribution_counts_opens = models.BooleanField(default=False, db_default=False)
     brand_color = models.CharField(max_length=7, default="#1d5fd1")  # #rrggbb
     logo_url = models.URLField(max_length=500, blank=True)
     # Whether agents see revenue figures (overview money, reports); owners and managers always do.

@@ -59,6 +59,7 @@ from aftercare.stores.woo.errors import WooError
 logger = logging.getLogger(__name__)
 
 MAX_CAP_HOURS = 168  # one week; 0 means no cap
+MAX_ATTRIBUTION_DAYS = 90
 BRAND_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 SETTING_FIELDS = frozenset(
     {
@@ -73,6 +74,8 @@ SETTING_FIELDS = frozenset(
         "marketing_cap_hours",
         "quiet_hours_start",
         "quiet_hours_end",
+        "attribution_window_days",
+        "attribution_counts_opens",
         "brand_color",
         "logo_url",
         "agents_see_revenue",
@@ -134,7 +137,13 @@ def _check(field: str, value: Any, merged: dict[str, Any]) -> None:
             URLValidator(schemes=["https", "http"])(value)
         except ValidationError as exc:
             raise _invalid(field, "an http(s) address of an image") from exc
-    if field == "agents_see_revenue" and not isinstance(value, bool):
+    if field == "attribution_window_days" and (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= MAX_ATTRIBUTION_DAYS
+    ):
+        raise _invalid(field, f"days between 1 and {MAX_ATTRIBUTION_DAYS}")
+    if field in {"agents_see_revenue", "attribution_counts_opens"} and not isinstance(value, bool):
         raise _invalid(field, "true or false")
 
 

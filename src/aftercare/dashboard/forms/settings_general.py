@@ -93,6 +93,23 @@ class StoreSettingsForm(forms.Form):
             "it ends."
         ),
     )
+    attribution_window_days = forms.IntegerField(
+        label=_("Attribution window (days)"),
+        min_value=1,
+        max_value=settings_services.MAX_ATTRIBUTION_DAYS,
+        help_text=_(
+            "An order placed within this many days after a customer clicked a link in a flow's "
+            "message counts as that flow's revenue (the last click wins; one flow per order)."
+        ),
+    )
+    attribution_counts_opens = forms.BooleanField(
+        label=_("Opens count too"),
+        required=False,
+        help_text=_(
+            "Also credit a flow when its message was only opened. Off by default: mail apps "
+            "such as Apple Mail open every message by themselves, so opens overstate revenue."
+        ),
+    )
     brand_color = forms.RegexField(
         label=_("Brand colour"),
         regex=settings_services.BRAND_COLOR,

@@ -43,7 +43,9 @@ class Command(BaseCommand):
         create.add_argument("--time-zone", default="UTC")
         create.add_argument("--locale", default="en", choices=["en", "ko", "ja"])
         sub.add_parser("list", help="list stores")
-        configure = sub.add_parser("configure", help="consent mode, frequency cap, quiet hours")
+        configure = sub.add_parser(
+            "configure", help="consent mode, frequency cap, quiet hours, attribution"
+        )
         configure.add_argument("--store", required=True, help="store slug")
         configure.add_argument(
             "--consent-mode",
@@ -60,6 +62,16 @@ class Command(BaseCommand):
             type=quiet_hours,
             metavar="HH:MM-HH:MM",
             help="no marketing in this window of the customer's local time, e.g. 21:00-08:00",
+        )
+        configure.add_argument(
+            "--attribution-days",
+            type=int,
+            help="credit a flow with orders placed within N days of a click on its message",
+        )
+        configure.add_argument(
+            "--attribution-opens",
+            choices=["yes", "no"],
+            help="whether opens (not only clicks) earn a flow credit (default: no)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -93,6 +105,10 @@ class Command(BaseCommand):
             fields["marketing_cap_hours"] = options["cap_hours"]
         if options["quiet_hours"] is not None:
             fields["quiet_hours_start"], fields["quiet_hours_end"] = options["quiet_hours"]
+        if options["attribution_days"] is not None:
+            fields["attribution_window_days"] = options["attribution_days"]
+        if options["attribution_opens"] is not None:
+            fields["attribution_counts_opens"] = options["attribution_opens"] == "yes"
         try:
             store = selectors.get_store_by_slug(slug=options["store"])
             if fields:
@@ -104,5 +120,7 @@ class Command(BaseCommand):
             f"{store.slug}: consent mode {store.consent_mode}, "
             + (f"at most one marketing message per {cap} h" if cap else "no frequency cap")
             + f", quiet hours {store.quiet_hours_start:%H:%M}-{store.quiet_hours_end:%H:%M}"
+            + f", attribution {store.attribution_window_days} days after a click"
+            + (" or open" if store.attribution_counts_opens else "")
             + ("" if fields else " (nothing changed)")
         )
