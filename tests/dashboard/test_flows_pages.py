@@ -616,3 +616,21 @@ def test_the_form_editor_is_for_managers_of_this_store_only(
     browser = signed_in(store, StaffRole.OWNER, csrf=True)
     fields = form_fields(browser.get(f"/dashboard/flows/{mine.pk}/form/"))
     assert browser.post(f"/dashboard/flows/{mine.pk}/form/", fields).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "status", "refund"),
+    [("en", "Pending payment", "Partial refund"), ("ko", "결제 대기", "부분 환불"),
+     ("ja", "支払い待ち", "一部返金")],
+)  # fmt: skip
+def test_trigger_choices_are_shown_in_the_staffs_language(
+    owner: Client, store: Store, language: str, status: str, refund: str
+) -> None:
+    """The choices read as words (and in Korean or Japanese), the values stay the shop's."""
+    headers = {"Accept-Language": language}
+    data = {"name": "x", "trigger_type": "order.status_changed", "op": "refresh"}
+    page = html(owner.post("/dashboard/flows/new/form/", data, headers=headers))
+    assert f'value="pending"> {status}</label>' in page
+    data["trigger_type"] = "order.refunded"
+    page = html(owner.post("/dashboard/flows/new/form/", data, headers=headers))
+    assert f'<option value="partial">{refund}</option>' in page

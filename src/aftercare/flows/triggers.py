@@ -54,6 +54,10 @@ class ConfigField:
     choices: tuple[str, ...] = ()
     default: Any = None
     required: bool = False
+    choice_labels: Mapping[str, str | Promise] = field(default_factory=dict)  # shown in editors
+
+    def label_of(self, choice: str) -> str:
+        return str(self.choice_labels.get(choice, choice))
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,16 @@ def _refunded(event: EventView, config: Mapping[str, Any]) -> Start | None:
 STATUSES = (
     "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed",
 )  # fmt: skip
+# WooCommerce's words for its statuses, as the dashboard's order pages show them.
+STATUS_LABELS: dict[str, str | Promise] = {
+    "pending": _("Pending payment"),
+    "processing": _("Processing"),
+    "on-hold": _("On hold"),
+    "completed": _("Completed"),
+    "cancelled": _("Cancelled"),
+    "refunded": _("Refunded"),
+    "failed": _("Failed"),
+}
 
 for _key, _label in [
     ("order.created", _("Order placed")),
@@ -175,8 +189,20 @@ register(
         event_types=("order.status_changed", "order.created"),
         start=_status_changed,
         config_fields=(
-            ConfigField("from", _("From status (any if empty)"), "multichoice", STATUSES),
-            ConfigField("to", _("To status (any if empty)"), "multichoice", STATUSES),
+            ConfigField(
+                "from",
+                _("From status (any if empty)"),
+                "multichoice",
+                STATUSES,
+                choice_labels=STATUS_LABELS,
+            ),
+            ConfigField(
+                "to",
+                _("To status (any if empty)"),
+                "multichoice",
+                STATUSES,
+                choice_labels=STATUS_LABELS,
+            ),
         ),
     )
 )
@@ -187,7 +213,18 @@ register(
         event_types=("order.refunded",),
         start=_refunded,
         config_fields=(
-            ConfigField("refund", _("Refund"), "choice", ("any", "partial", "full"), "any"),
+            ConfigField(
+                "refund",
+                _("Refund"),
+                "choice",
+                ("any", "partial", "full"),
+                "any",
+                choice_labels={
+                    "any": _("Any refund"),
+                    "partial": _("Partial refund"),
+                    "full": _("Full refund"),
+                },
+            ),
         ),
     )
 )

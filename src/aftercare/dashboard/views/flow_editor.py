@@ -272,7 +272,13 @@ def _builder_context(data: Mapping[str, Any], problems: Mapping[str, str]) -> di
         choices = list(field.choices)
         if field.type == "multichoice" and isinstance(value, list):
             choices += [str(v) for v in value if v not in choices]  # a shop's own status
-        config_fields.append({"field": field, "value": value, "choices": choices})
+        config_fields.append(
+            {
+                "field": field,
+                "value": value,
+                "choices": [(choice, field.label_of(choice)) for choice in choices],
+            }
+        )
     steps = [s for s in data.get("steps") or [] if isinstance(s, dict)]
     keys = [str(s.get("key", "")) for s in steps]
     return {
