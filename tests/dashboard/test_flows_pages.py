@@ -256,6 +256,25 @@ steps:
     assert "<code>days</code>" in page
 
 
+def test_editor_reports_schema_and_reference_problems_in_one_round(
+    owner: Client, store: Store
+) -> None:
+    """A bad wait (schema) does not hide the unknown trigger, fact and action (references)."""
+    flow = make_flow(store)
+    text = """
+name: Broken
+trigger: {type: nothing.happened}
+filters: [{fact: order.colour, op: eq, value: red}]
+steps:
+  - {key: wait, type: wait, days: -1}
+  - {key: send, type: action, action: send_a_pigeon}
+"""
+    page = html(owner.post(f"/dashboard/flows/{flow.pk}/edit/", {"text": text}))
+    assert "<code>days</code>" in page
+    for words in ("unknown trigger", "unknown fact &#x27;order.colour&#x27;", "send_a_pigeon"):
+        assert words in page, words
+
+
 def test_editor_reports_unknown_trigger_as_a_flow_problem(owner: Client, store: Store) -> None:
     flow = make_flow(store)
     text = "name: X\ntrigger: {type: nothing.happened}\nsteps:\n  - {key: w, type: wait, days: 1}\n"

@@ -46,6 +46,56 @@ from aftercare.stores.models import Store
 MAX_YAML_BYTES = 256 * 1024
 
 
+def validate(data: Any) -> FlowDefinition:
+    """`definition.parse` then `check`, with every problem in one answer: when the schema
+    fails, the references that can be read from the raw data (trigger, facts, actions and
+    their parameters) are reported with it, so an editor does not fix one round of problems
+    only to be shown the next."""
+    try:
+        definition = parse_definition(data)
+    except InvalidFlow as exc:
+        problems = dict(exc.problems)
+        for where, why in _raw_reference_problems(data).items():
+            problems.setdefault(where, why)
+        raise InvalidFlow(problems) from None
+    check(definition)
+    return definition
+
+
+def _raw_reference_problems(data: Any) -> dict[str, str]:
+    """`check`'s findings on data that failed the schema, as far as its shape allows."""
+    problems: dict[str, str] = {}
+    if not isinstance(data, dict):
+        return problems
+    trigger = data.get("trigger")
+    kind = trigger.get("type") if isinstance(trigger, dict) else None
+    if isinstance(kind, str) and not triggers.exists(kind):
+        problems["trigger.type"] = f"unknown trigger {kind!r}"
+    lists: list[tuple[str, Any]] = [("filters", data.get("filters"))]
+    raw_steps = data.get("steps")
+    steps: list[Any] = raw_steps if isinstance(raw_steps, list) else []
+    for i, step in enumerate(steps):
+        if not isinstance(step, dict):
+            continue
+        if step.get("type") == "condition":
+            lists.append((f"steps.{i}.conditions", step.get("conditions")))
+        action = step.get("action")
+        if step.get("type") == "action" and isinstance(action, str):
+            if not actions.exists(action):
+                problems[f"steps.{i}.action"] = f"unknown action {action!r}"
+            elif isinstance(step.get("params", {}), dict):
+                try:
+                    actions.check_params(action_key=action, params=step.get("params") or {})
+                except InvalidInput as exc:
+                    problems[f"steps.{i}.params"] = exc.message
+    for where, conds in lists:
+        for j, condition in enumerate(conds if isinstance(conds, list) else []):
+            fact = condition.get("fact") if isinstance(condition, dict) else None
+            if isinstance(fact, str) and fact not in conditions.FACTS:
+                problems[f"{where}.{j}.fact"] = f"unknown fact {fact!r}"
+    return problems
+
+
 def check(definition: FlowDefinition) -> None:
     """Raise InvalidFlow naming every reference that does not exist."""
     problems: dict[str, str] = {}
@@ -116,8 +166,7 @@ def _apply(flow: Flow, definition: FlowDefinition) -> None:
 def create_flow(
     *, store: Store, data: Any, preset: str = "", status: str = FlowStatus.DRAFT
 ) -> Flow:
-    definition = parse_definition(data)
-    check(definition)
+    definition = validate(data)
     now = clock.now()
     flow = Flow(store=store, preset=preset, created_at=now, updated_at=now)
     _apply(flow, definition)
@@ -131,8 +180,7 @@ def create_flow(
 def update_flow(*, flow: Flow, data: Any) -> Flow:
     """Replace the definition. Waiting steps keep their place by step key; a step whose key
     is gone is skipped when it comes due ("no longer in the flow")."""
-    definition = parse_definition(data)
-    check(definition)
+    definition = validate(data)
     flow = Flow.objects.select_for_update().get(pk=flow.pk)
     _apply(flow, definition)
     flow.version += 1
