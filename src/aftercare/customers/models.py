@@ -119,3 +119,22 @@ class CustomerTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} #{self.tag_id}"
+
+
+class MergedCustomer(models.Model):
+    """A customer id that no longer exists because the row was merged into `customer` (a guest
+    who registered: customers.merging). Links already sent to the old id — preferences,
+    one-click unsubscribe, order pages — still reach the person through it."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    merged_id = models.BigIntegerField()
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merged_ids")
+    merged_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "merged_id"], name="mergedcustomer_unique_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.customer_id}"

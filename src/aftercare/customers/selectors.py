@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Lower
 
 from aftercare.core.errors import NotFound
-from aftercare.customers.models import ConsentChange, Customer, Tag
+from aftercare.customers.models import ConsentChange, Customer, MergedCustomer, Tag
 from aftercare.events.models import Event
 from aftercare.stores.models import Store
 
@@ -48,6 +48,18 @@ def get_customer(*, store: Store, customer_id: int) -> Customer:
     customer = with_order_stats(Customer.objects.filter(store=store, pk=customer_id)).first()
     if customer is None:
         raise NotFound(f"no customer {customer_id} in this store")
+    return customer
+
+
+def current_customer(*, store: Store, customer_id: int) -> Customer | None:
+    """The living customer a link's customer id stands for: that row, or the account it was
+    merged into (customers.merging); None when neither exists or the customer was deleted."""
+    customer = Customer.objects.filter(store=store, pk=customer_id).first()
+    if customer is None:
+        alias = MergedCustomer.objects.filter(store=store, merged_id=customer_id).first()
+        customer = alias.customer if alias is not None else None
+    if customer is None or customer.deleted_at is not None:
+        return None
     return customer
 
 

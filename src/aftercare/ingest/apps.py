@@ -8,10 +8,12 @@ class IngestConfig(AppConfig):
     verbose_name = "Ingest"
 
     def ready(self) -> None:
-        from aftercare.ingest import handlers
+        from aftercare.customers import merging as customer_merging
+        from aftercare.ingest import handlers, merging
         from aftercare.ingest.webhooks import processing
         from aftercare.jobs import worker
 
+        customer_merging.register("mirror", merging.merge_mirror)
         # The webhook inbox is its own durable queue: the worker drains it continuously.
         worker.register_poller("ingest.webhook_inbox", processing.drain_for, every_seconds=0.5)
         if settings.WOO_RECONCILE_MINUTES > 0:

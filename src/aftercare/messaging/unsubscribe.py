@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from aftercare.core import signed_links
 from aftercare.core.signed_links import ExpiredLink, InvalidLink, LinkClaims
 from aftercare.customers import consent
+from aftercare.customers import selectors as customer_selectors
 from aftercare.customers.consent import ConsentChannel
 from aftercare.customers.models import ConsentState, Customer
 from aftercare.stores.models import Store
@@ -55,10 +56,9 @@ def customer_for_token(*, token: str) -> tuple[Store, Customer]:
     store = Store.objects.filter(pk=claims.store_id).first()
     if store is None:
         raise InvalidLink
-    customer = Customer.objects.filter(
-        store=store, pk=claims.customer_id, deleted_at__isnull=True
-    ).first()
-    if customer is None or claims.subject_id != customer.pk:
+    # The id the link was made for, or the account it was merged into since.
+    customer = customer_selectors.current_customer(store=store, customer_id=claims.customer_id)
+    if customer is None or claims.subject_id != claims.customer_id:
         raise InvalidLink
     return store, customer
 

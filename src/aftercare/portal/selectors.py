@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from aftercare.core import signed_links
 from aftercare.core.signed_links import ExpiredLink, InvalidLink, LinkClaims
+from aftercare.customers import selectors as customer_selectors
 from aftercare.customers.models import Customer
 from aftercare.orders import selectors as order_selectors
 from aftercare.orders.models import Order
@@ -44,14 +45,14 @@ def open_link(*, purpose: str, token: str) -> PortalLink:
     store = Store.objects.filter(pk=claims.store_id).first()
     if store is None:
         raise InvalidLink
-    customer = Customer.objects.filter(
-        store=store, pk=claims.customer_id, deleted_at__isnull=True
-    ).first()
+    # The id the link was made for, or the account it was merged into since (a guest who
+    # registered): links already in inboxes keep working.
+    customer = customer_selectors.current_customer(store=store, customer_id=claims.customer_id)
     if customer is None:
         raise InvalidLink
     order = None
     if purpose == PREFERENCES:
-        if claims.subject_id != customer.pk:
+        if claims.subject_id != claims.customer_id:
             raise InvalidLink
     elif purpose == ORDER:
         order = _order(store=store, customer=customer, order_id=claims.subject_id)

@@ -15,13 +15,12 @@ from datetime import date, datetime
 
 from aftercare.core import clock
 from aftercare.core.bulk_rows import insert_returning, select_in, update_rows
+from aftercare.customers import merging
 from aftercare.customers.models import ConsentChange, ConsentState, Customer
 from aftercare.events.bus import EventDraft
-from aftercare.events.models import Event
 from aftercare.ingest import suppression
 from aftercare.ingest.mirror.result import Outcome
 from aftercare.ingest.woo_records import CustomerIdentity, CustomerRecord
-from aftercare.orders.models import Order
 from aftercare.stores.models import Store
 
 _FILLABLE = ("first_name", "last_name", "phone", "country", "locale", "time_zone", "birthday")
@@ -223,13 +222,12 @@ def resolve_order_customers(
 
 
 def _merge_guest_into(*, guest: Customer, account: Customer) -> None:
-    """A guest row with the account's new email is the same person: move what it owns."""
-    Order.objects.filter(customer=guest).update(customer=account)
-    ConsentChange.objects.filter(customer=guest).update(customer=account)
-    Event.objects.filter(store_id=guest.store_id, customer_id=guest.pk).update(
-        customer_id=account.pk
-    )
-    guest.delete()
+    """A guest row with the account's new email is the same person: every context moves what
+    it holds of the guest (orders, consent and its history, topics, language, tags, flow runs,
+    messages, the frequency cap…), then the guest row goes (customers.merging). `account` comes
+    back with the merged consent, topics and language set, so the save that follows keeps them;
+    the `customer.updated` event of the email change makes analytics recompute its figures."""
+    merging.merge(guest=guest, account=account)
 
 
 def apply_customers(
