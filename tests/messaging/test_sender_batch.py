@@ -254,3 +254,18 @@ def test_postgresql_commits_are_asynchronous_only_while_the_batch_is_sent(
 
     assert seen == ["off", "off"]
     assert setting() == before != "off"
+
+
+@pytest.mark.django_db
+def test_release_gives_back_only_what_is_still_ours(store: Store) -> None:
+    """A batch over its budget releases its untried messages — not one whose lease ran out and
+    that another worker has claimed since (releasing it could have it sent twice)."""
+    first, second = queue(store, "a@example.com"), queue(store, "b@example.com")
+    ids, lease = sender.claim(limit=10, now=clock.now())
+    assert sorted(ids) == sorted([first.pk, second.pk])
+    mine = sender.load(ids=ids, lease_id=lease)
+    Message.objects.filter(pk=second.pk).update(lease_id="another-worker")  # reclaimed
+    sender.release(messages=mine)
+    assert Message.objects.get(pk=first.pk).status == MessageStatus.QUEUED
+    taken = Message.objects.get(pk=second.pk)
+    assert (taken.status, taken.lease_id) == (MessageStatus.SENDING, "another-worker")

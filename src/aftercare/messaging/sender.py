@@ -184,10 +184,14 @@ def _send_group(*, kind: str, group: list[Message], started: float, facts: SendT
 
 
 def release(*, messages: list[Message]) -> None:
-    """Give claimed, untried messages back to the queue (due now)."""
-    Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.SENDING).update(
-        status=MessageStatus.QUEUED, lease_id="", locked_until=None
-    )
+    """Give claimed, untried messages back to the queue (due now) — only while they are still
+    ours: one whose lease ran out and that another worker claimed since is that worker's to
+    send, and putting it back in the queue could have it sent twice."""
+    Message.objects.filter(
+        pk__in=[m.pk for m in messages],
+        status=MessageStatus.SENDING,
+        lease_id__in={m.lease_id for m in messages},
+    ).update(status=MessageStatus.QUEUED, lease_id="", locked_until=None)
 
 
 def _retry_later(*, messages: list[Message], answer: str) -> None:
