@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,11 @@ import pytest
 from aftercare.stores.models import Store
 from tests.factories import StoreFactory
 from tests.smtp_server import SmtpSink, running_smtp_server
+
+# aiosmtpd logs every connection at INFO from its own thread ("EOF received"), also after the
+# test that started it has ended and pytest has closed the stream it captured: noise, and a
+# "Logging error" traceback in the CI log. Its warnings and errors still show.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @pytest.fixture
