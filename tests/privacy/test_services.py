@@ -304,3 +304,46 @@ def test_modules_add_their_own_parts_through_the_registry(
         {"customer_ids": [customer_id], "email": "ann@example.com", "emails": ["ann@example.com"]}
     ]
     assert result.record.counts["loyalty"] == {"ledger_notes": 1}
+
+
+def test_erase_scrubs_job_errors_and_smtp_answers_that_quote_the_address(
+    store: Store, other_store: Store, ann: Person, bob: Person
+) -> None:
+    """Error texts are free text: an SMTP refusal or a shop's message quotes the address."""
+    from aftercare.core import clock
+    from aftercare.jobs.models import Job, JobAttempt
+    from aftercare.messaging.models import Message, SendAttempt
+
+    now = clock.now()
+    refusal = "550 5.1.1 <Ann@Example.com>: Recipient address rejected"
+
+    def job(store_id: int, error: str) -> Job:
+        found = Job.objects.create(
+            kind="messaging.test", store_id=store_id, run_at=now, created_at=now,
+            last_error=error, status="failed",
+        )  # fmt: skip
+        JobAttempt.objects.create(
+            job=found, number=1, worker="w", started_at=now, outcome="failed", error=error
+        )
+        return found
+
+    mine, neighbour = job(store.pk, refusal), job(store.pk, "550 <bob@example.com> unknown")
+    elsewhere = job(other_store.pk, refusal)  # another store is another controller
+    customer = Customer.objects.get(store=store, email=ann.email)
+    message = Message.objects.create(
+        store=store, customer=customer, channel="email", category="transactional",
+        recipient=ann.email, idempotency_key="k", next_attempt_at=now, created_at=now,
+        status="failed", reason=refusal,
+    )  # fmt: skip
+    SendAttempt.objects.create(message=message, attempted_at=now, outcome="failed", answer=refusal)
+
+    privacy_services.erase_customer(store=store, email=ann.email)
+
+    for row in (Job.objects.get(pk=mine.pk), JobAttempt.objects.get(job=mine)):
+        text = row.last_error if isinstance(row, Job) else row.error
+        assert "ann@example.com" not in text.lower() and "Recipient address rejected" in text
+    assert "bob@example.com" in Job.objects.get(pk=neighbour.pk).last_error
+    assert Job.objects.get(pk=elsewhere.pk).last_error == refusal
+    message.refresh_from_db()
+    assert "example.com" not in message.reason.lower()
+    assert SendAttempt.objects.get(message=message).answer == ""

@@ -13,7 +13,13 @@ from typing import Any
 
 from django.db.models import Q
 
-from aftercare.messaging.models import ContactThrottle, Message, MessageStatus, Suppression
+from aftercare.messaging.models import (
+    ContactThrottle,
+    Message,
+    MessageStatus,
+    SendAttempt,
+    Suppression,
+)
 
 ERASED = "erased"
 
@@ -53,6 +59,10 @@ def erase_messages(*, store: Any, customer_ids: list[int], email: str) -> Mappin
     cancelled = mine.filter(status=MessageStatus.QUEUED).update(
         status=MessageStatus.CANCELLED, reason="recipient erased"
     )
+    # SMTP answers and failure reasons often quote the address ("550 <ann@…>: no such user").
+    answers = SendAttempt.objects.filter(message__in=mine).exclude(answer="").update(answer="")
+    if email:
+        mine.filter(reason__icontains=email).update(reason="recipient erased")
     blanked = mine.exclude(recipient=ERASED).update(
         recipient=ERASED, subject="", body_text="", body_html="", links=[], headers={}, sender=""
     )
@@ -61,5 +71,6 @@ def erase_messages(*, store: Any, customer_ids: list[int], email: str) -> Mappin
     return {
         "messages_erased": blanked,
         "messages_cancelled": cancelled,
+        "send_answers": answers,
         "suppressions": suppressions,
     }

@@ -25,5 +25,6 @@ class PrivacyConfig(AppConfig):
         )
         privacy_registry.register_eraser("events", erasers.erase_events, order=20)
         privacy_registry.register_eraser("shop_reviews", erasers.erase_shop_reviews, order=30)
+        privacy_registry.register_eraser("job_errors", erasers.erase_job_errors, order=35)
         privacy_registry.register_eraser("orders", erasers.erase_orders, order=40)
         privacy_registry.register_eraser("customers", erasers.erase_customers, order=1000)

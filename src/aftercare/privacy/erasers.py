@@ -10,6 +10,7 @@ order runs before the orders and customers themselves are rewritten."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Q
@@ -18,6 +19,7 @@ from aftercare.core import clock
 from aftercare.customers.models import ConsentState, Customer
 from aftercare.ingest import suppression
 from aftercare.ingest.models import DeliveryStatus, WebhookDelivery
+from aftercare.jobs.models import Job, JobAttempt
 from aftercare.orders.models import Order, Refund
 from aftercare.privacy import person
 from aftercare.stores.models import Store
@@ -146,6 +148,35 @@ def erase_events(*, store: Store, customer_ids: list[int], email: str) -> dict[s
             type(event).objects.filter(pk=event.pk).update(payload=cleaned)
             changed += 1
     return {"events": changed}
+
+
+def without_email(text: str, *, email: str) -> str:
+    """`text` with every spelling of `email` (any case) replaced by ERASED."""
+    if not email:
+        return text
+    return re.sub(re.escape(email), ERASED, text, flags=re.IGNORECASE)
+
+
+def erase_job_errors(*, store: Store, customer_ids: list[int], email: str) -> dict[str, int]:
+    """Error texts of the store's background jobs and their attempts that quote the address
+    (an SMTP refusal, a shop's validation message). Payloads hold ids only; the rest of a job
+    row says nothing about the person."""
+    if not email:
+        return {"job_errors": 0}
+    changed = 0
+    for job in Job.objects.filter(store_id=store.pk, last_error__icontains=email).only(
+        "pk", "last_error"
+    ):
+        Job.objects.filter(pk=job.pk).update(last_error=without_email(job.last_error, email=email))
+        changed += 1
+    for attempt in JobAttempt.objects.filter(job__store_id=store.pk, error__icontains=email).only(
+        "pk", "error"
+    ):
+        JobAttempt.objects.filter(pk=attempt.pk).update(
+            error=without_email(attempt.error, email=email)
+        )
+        changed += 1
+    return {"job_errors": changed}
 
 
 def erase_shop_reviews(*, store: Store, customer_ids: list[int], email: str) -> dict[str, int]:
