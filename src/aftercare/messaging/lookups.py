@@ -159,6 +159,11 @@ class BatchLookups(Lookups):
 
     def __init__(self, *, hints: Iterable[Hint]) -> None:
         self._hints = list(hints)
+        # What the batch was told about: a question outside these goes to the database.
+        self._known_keys = {(h.store_id, h.idempotency_key) for h in self._hints}
+        self._order_ids = {(h.store_id, h.order_id) for h in self._hints if h.order_id is not None}
+        self._customer_ids = {h.customer_id for h in self._hints if h.customer_id is not None}
+        self._product_keys: set[tuple[int, int]] = set()  # the ordered products, once loaded
         self._loaded: set[str] = set()
         self._journal: list[Callable[[], object]] = []  # undoes what `remember_*` recorded
         self._messages: dict[tuple[int, str], int] = {}
@@ -192,7 +197,6 @@ class BatchLookups(Lookups):
                 rows = Message.objects.filter(store_id=store_id, idempotency_key__in=chunk)
                 for pk, key in rows.values_list("pk", "idempotency_key"):
                     self._messages[(store_id, key)] = pk
-        self._known_keys = {(h.store_id, h.idempotency_key) for h in self._hints}
 
     def existing_message(self, *, store: Store, key: str) -> int | None:
         self._once("messages", self._load_messages)
@@ -238,18 +242,16 @@ class BatchLookups(Lookups):
         return super().suppression(store=store, channel=channel, address=address)
 
     def _load_throttles(self) -> None:
-        customers = {h.customer_id for h in self._hints if h.customer_id is not None}
-        for chunk in _chunks(sorted(customers)):
+        for chunk in _chunks(sorted(self._customer_ids)):
             self._throttles.update(
                 ContactThrottle.objects.filter(customer_id__in=chunk).values_list(
                     "customer_id", "channel"
                 )
             )
-        self._throttle_customers = customers
 
     def has_throttle(self, *, customer_id: int, channel: str) -> bool | None:
         self._once("throttles", self._load_throttles)
-        if customer_id not in self._throttle_customers:
+        if customer_id not in self._customer_ids:
             return None
         return (customer_id, channel) in self._throttles
 
@@ -271,7 +273,6 @@ class BatchLookups(Lookups):
                     "lines"
                 ):
                     self._orders[order.pk] = order
-        self._order_ids = {(h.store_id, h.order_id) for h in self._hints if h.order_id is not None}
 
     def order(self, *, store: Store, order_id: int) -> Order | None:
         self._once("orders", self._load_orders)
@@ -310,18 +311,16 @@ class BatchLookups(Lookups):
         return found
 
     def _load_figures(self) -> None:
-        customers = sorted({h.customer_id for h in self._hints if h.customer_id is not None})
-        for chunk in _chunks(customers):
+        for chunk in _chunks(sorted(self._customer_ids)):
             rows = CustomerStats.objects.filter(customer_id__in=chunk).values_list(
                 "customer_id", "orders_count", "total_spent"
             )
             for customer_id, count, spent in rows:
                 self._figures[customer_id] = (int(count), Decimal(spent))
-        self._figure_customers = set(customers)
 
     def customer_figures(self, *, customer_id: int) -> tuple[int, Decimal]:
         self._once("figures", self._load_figures)
-        if customer_id in self._figure_customers:
+        if customer_id in self._customer_ids:
             return self._figures.get(customer_id, (0, Decimal(0)))
         return super().customer_figures(customer_id=customer_id)
 
