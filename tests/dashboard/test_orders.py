@@ -113,6 +113,12 @@ def test_pages_and_constant_queries(
     assert len(_numbers(first)) == 50 and len(_numbers(second)) == 10
     assert "60 orders" in first.content.decode()
     assert 'rel="next"' in first.content.decode() and 'rel="next"' not in second.content.decode()
+    # The shared pager (dashboard/partials/pager.html): links keep the filters, swap in place.
+    filtered = owner.get(
+        "/dashboard/orders/", {"page": "2", "status": "processing"}
+    ).content.decode()
+    assert 'rel="prev" href="?status=processing&amp;page=1"' in filtered
+    assert 'hx-get="?status=processing&amp;page=1" hx-target="#results"' in filtered
 
 
 def test_the_list_never_shows_another_stores_orders(
